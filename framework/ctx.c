@@ -1,0 +1,129 @@
+/*
+** ctx.c: fresh contexts, G stacks with guard pages, and the stack
+** overflow report.
+*/
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ctx.h"
+
+void rt_ctx_entry(void);  /* ctx_*.S */
+
+/* ==== fresh contexts ================================================= */
+
+#if defined(__x86_64__)
+void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg) {
+  uint64_t *sp = (uint64_t *)(((uintptr_t)stack_lo + size) & ~(uintptr_t)15);
+  *--sp = 0;                        /* fake return address of rt_ctx_entry */
+  *--sp = (uint64_t)rt_ctx_entry;   /* where rt_ctx_swap's ret goes */
+  *--sp = 0;                        /* rbp */
+  *--sp = 0;                        /* rbx */
+  *--sp = (uint64_t)arg;            /* r12: fn's argument */
+  *--sp = (uint64_t)fn;             /* r13: fn */
+  *--sp = 0;                        /* r14 */
+  *--sp = 0;                        /* r15 */
+  *--sp = 0x037F00001F80ull;        /* MXCSR 0x1F80, x87 control 0x037F */
+  return sp;
+}
+#elif defined(__aarch64__)
+void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg) {
+  uint64_t *top = (uint64_t *)(((uintptr_t)stack_lo + size) & ~(uintptr_t)15);
+  uint64_t *sp = top - 22;          /* the 176-byte frame of ctx_aarch64.S */
+  memset(sp, 0, 176);
+  sp[0] = (uint64_t)arg;            /* x19 */
+  sp[1] = (uint64_t)fn;             /* x20 */
+  sp[11] = (uint64_t)rt_ctx_entry;  /* x30: where ret goes */
+  sp[20] = 0;                       /* FPCR: round to nearest, no traps */
+  return sp;
+}
+#else
+# error "rtlab has context switches for x86-64 and aarch64 only"
+#endif
+
+/* ==== stacks ========================================================= */
+
+size_t ctx_page_size(void) {
+  static size_t page;
+  if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+  return page;
+}
+
+static size_t round_page(size_t n) {
+  size_t pg = ctx_page_size();
+  return (n + pg - 1) & ~(pg - 1);
+}
+
+char *ctx_stack_alloc(size_t size) {
+  size_t pg = ctx_page_size(), len = round_page(size) + pg;
+  char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return NULL;
+  if (mprotect(base, pg, PROT_NONE) != 0) {  /* the guard page */
+    munmap(base, len);
+    return NULL;
+  }
+  return base + pg;
+}
+
+void ctx_stack_free(char *lo, size_t size) {
+  size_t pg = ctx_page_size();
+  munmap(lo - pg, round_page(size) + pg);
+}
+
+/* ==== overflow report ================================================ */
+
+static ctx_fault_fn ctx_describe;     /* asks the scheduler about a fault */
+static struct sigaction ctx_oldsegv;  /* handler to fall back on */
+
+static void ctx_segv(int sig, siginfo_t *si, void *uc) {
+  char msg[256];
+  if (ctx_describe && ctx_describe(si->si_addr, msg, sizeof msg)) {
+    ssize_t r = write(2, msg, strlen(msg));
+    (void)r;
+    _exit(2);
+  }
+  /* Not ours: put the previous handler back and let the fault recur. */
+  sigaction(SIGSEGV, &ctx_oldsegv, NULL);
+  (void)sig; (void)uc;
+}
+
+#define CTX_ALTSTACK (64 * 1024)
+
+int ctx_thread_init(ctx_fault_fn describe, void **altstack) {
+  static int installed;
+  if (!__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = ctx_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    ctx_describe = describe;
+    sigaction(SIGSEGV, &sa, &ctx_oldsegv);
+  }
+  *altstack = NULL;
+  stack_t ss;
+  if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE))
+    return 0;  /* the thread has one already (e.g. a sanitizer's) */
+  void *mem = malloc(CTX_ALTSTACK);
+  if (!mem) return -1;
+  ss.ss_sp = mem;
+  ss.ss_size = CTX_ALTSTACK;
+  ss.ss_flags = 0;
+  if (sigaltstack(&ss, NULL) != 0) { free(mem); return -1; }
+  *altstack = mem;
+  return 0;
+}
+
+void ctx_thread_fini(void *altstack) {
+  if (!altstack) return;
+  stack_t ss;
+  memset(&ss, 0, sizeof ss);
+  ss.ss_flags = SS_DISABLE;
+  sigaltstack(&ss, NULL);
+  free(altstack);
+}

@@ -1,0 +1,59 @@
+/*
+** ctx_x86_64.S: the context switch for x86-64 System V.
+**
+** A context is a saved stack pointer.  Switching pushes the callee-saved
+** registers (rbx, rbp, r12-r15) and the two floating-point control words
+** (MXCSR, x87 FPU control word) on the old stack, stores its sp, loads the
+** new sp and pops the same frame.  Caller-saved state is the compiler's
+** business: rt_ctx_swap is an ordinary call for it.
+**
+**   void rt_ctx_swap(void **save_sp, void *to_sp);
+**   frame, low to high: [mxcsr:4 fpcw:2 pad:2] r15 r14 r13 r12 rbx rbp ret
+*/
+        .text
+        .globl  rt_ctx_swap
+        .type   rt_ctx_swap, @function
+        .p2align 4
+rt_ctx_swap:
+        .cfi_startproc
+        pushq   %rbp
+        pushq   %rbx
+        pushq   %r12
+        pushq   %r13
+        pushq   %r14
+        pushq   %r15
+        subq    $8, %rsp
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+        movq    %rsp, (%rdi)
+        movq    %rsi, %rsp
+        ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        addq    $8, %rsp
+        popq    %r15
+        popq    %r14
+        popq    %r13
+        popq    %r12
+        popq    %rbx
+        popq    %rbp
+        ret
+        .cfi_endproc
+        .size   rt_ctx_swap, .-rt_ctx_swap
+
+/* First code of a new context: rt_ctx_init left fn in r13 and its argument
+** in r12.  Entered by `ret` with rsp = top - 8, so subtracting 8 makes the
+** call see the ABI's alignment.  fn never returns. */
+        .globl  rt_ctx_entry
+        .type   rt_ctx_entry, @function
+        .p2align 4
+rt_ctx_entry:
+        .cfi_startproc
+        .cfi_undefined rip
+        subq    $8, %rsp
+        movq    %r12, %rdi
+        call    *%r13
+        ud2
+        .cfi_endproc
+        .size   rt_ctx_entry, .-rt_ctx_entry
+
+        .section .note.GNU-stack,"",@progbits

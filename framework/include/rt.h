@@ -1,0 +1,147 @@
+/*
+** rt.h: the face for programs that run ON the rtlab runtime (the mutator API).
+**
+** A program configures a runtime, hands it a main function and gets control
+** back when main returns, as a Go program does.  Inside, functions run on
+** green threads (G) multiplexed over OS threads (M) through logical
+** processors (P).  Everything here may be called only from a G, except
+** rt_run, rt_counters and the error helpers.
+**
+** Errors are negative return codes (RT_E*), never aborts, for bad input.
+** Misuse that Go treats as a fatal runtime error (send on a closed channel,
+** unlock of an unlocked mutex, negative WaitGroup counter, deadlock) prints
+** a message naming the operation and the G and exits with status 2.
+*/
+#ifndef RT_H
+#define RT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- error codes ---- */
+#define RT_OK      0
+#define RT_EINVAL  (-22)   /* a bad name, parameter or value */
+#define RT_ENOMEM  (-12)   /* the OS refused memory or a thread */
+#define RT_ENOENT  (-2)    /* no module of that name */
+#define RT_EABI    (-1000) /* a loaded module was built for another ABI */
+#define RT_EBUSY   (-16)   /* a runtime is already running in this process */
+
+/* ---- per-P counters: one X-macro list, expanded into the enum and names ---- */
+#define RT_COUNTERS(X) \
+  X(SWITCHES, "switches")  /* G switches performed on this P */           \
+  X(STEALS,   "steals")    /* Gs this P took from another P */            \
+  X(GLOBAL,   "global")    /* Gs this P took from a shared queue */       \
+  X(SPILLS,   "spills")    /* Gs this P moved to a shared queue */        \
+  X(PARKS,    "parks")     /* Gs that blocked on this P */                \
+  X(WAKEUPS,  "wakeups")   /* idle Ps woken to run new work */            \
+  X(SPAWNS,   "spawns")    /* Gs created on this P */                     \
+  X(IDLES,    "idles")     /* times this P went idle */
+
+typedef enum rt_counter {
+#define RT_X_(id, name) RT_CNT_##id,
+  RT_COUNTERS(RT_X_)
+#undef RT_X_
+  RT_CNT__N
+} rt_counter;
+
+/* Name of counter i ("switches", ...), NULL when out of range. */
+const char *rt_counter_name(int i);
+
+/* ---- starting a runtime ---- */
+typedef void (*rt_fn)(void *arg);
+
+typedef struct rt_config {
+  int procs;               /* number of Ps, >= 1; 0 means the number of CPUs */
+  size_t stack_size;       /* bytes per G stack; 0 means 64 KiB */
+  const char *sched;       /* "name[,k=v...]" or a path to a .so; NULL = "go" */
+  char *err;               /* optional: receives a message when rt_run fails */
+  size_t errlen;           /* size of err */
+} rt_config;
+
+/* Starts a runtime, runs main(arg) as the first G and returns when it
+** returns (other Gs still alive are dropped, as Go's exit does).  Returns
+** RT_OK or a negative code with a message in cfg->err.  The calling thread
+** becomes M0.  One runtime at a time per process. */
+int rt_run(const rt_config *cfg, rt_fn main, void *arg);
+
+/* Counters of the last completed rt_run: out[p * RT_CNT__N + c] for each
+** of the first `procs` Ps.  Returns the number of Ps the run had. */
+int rt_counters(uint64_t *out, int procs);
+
+/* ---- Gs ---- */
+void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */
+void rt_yield(void);              /* let other Gs run (Go's Gosched) */
+uint64_t rt_gid(void);            /* id of the running G (main is 1) */
+int rt_procs(void);               /* number of Ps of the running runtime */
+
+/* ---- channels (Go semantics) ---- */
+typedef struct rt_chan rt_chan;
+
+/* A channel of elements of elemsize bytes (0 allowed) and capacity cap
+** (0 = unbuffered).  NULL when out of memory. */
+rt_chan *rt_chan_make(size_t elemsize, size_t cap);
+/* Frees c; no G may be using or waiting on it. */
+void rt_chan_free(rt_chan *c);
+/* Blocks until the element is delivered or buffered.  c == NULL blocks
+** forever; a closed channel is a fatal error. */
+void rt_chan_send(rt_chan *c, const void *elem);
+/* Blocks until an element arrives (copied to elem unless elem is NULL):
+** true; or until c is closed and drained: false, *elem zeroed. */
+bool rt_chan_recv(rt_chan *c, void *elem);
+/* Wakes every receiver (ok = false); closing twice or NULL is fatal. */
+void rt_chan_close(rt_chan *c);
+size_t rt_chan_len(rt_chan *c);
+size_t rt_chan_cap(rt_chan *c);
+
+typedef enum rt_dir { RT_SEND = 1, RT_RECV = 2 } rt_dir;
+typedef struct rt_case {
+  rt_chan *c;   /* channel; NULL never becomes ready */
+  rt_dir dir;   /* RT_SEND or RT_RECV */
+  void *elem;   /* value to send, or where to receive (may be NULL) */
+  bool ok;      /* set for the chosen receive: false when closed */
+} rt_case;
+
+/* Waits until one case can proceed and does it; returns its index.  When
+** several are ready, one is chosen uniformly at random.  With block false
+** and none ready, returns -1 at once (Go's default case). */
+int rt_select(rt_case *cases, int n, bool block);
+
+/* ---- sync: zero-initialised values are ready to use ---- */
+/* An M-level lock (spin, then futex); its functions are in rt_module.h. */
+typedef struct rt_lock {
+  _Atomic uint32_t v;     /* 0 free, 1 held, 2 held with sleepers */
+} rt_lock;
+
+typedef struct rt_waitq {
+  rt_lock lock;           /* guards the list; held only briefly */
+  void *head, *tail;      /* parked waiters, FIFO */
+} rt_waitq;
+
+typedef struct rt_mutex {
+  _Atomic uint32_t state; /* 0 free, 1 locked, 2 locked with waiters */
+  rt_waitq q;             /* Gs parked on the mutex */
+} rt_mutex;
+
+void rt_mutex_lock(rt_mutex *mu);
+bool rt_mutex_trylock(rt_mutex *mu);
+void rt_mutex_unlock(rt_mutex *mu); /* fatal if not locked */
+
+typedef struct rt_waitgroup {
+  _Atomic int64_t count;  /* outstanding Done calls */
+  rt_waitq q;             /* Gs parked in Wait */
+} rt_waitgroup;
+
+void rt_wg_add(rt_waitgroup *wg, int64_t delta); /* fatal below zero */
+void rt_wg_done(rt_waitgroup *wg);
+void rt_wg_wait(rt_waitgroup *wg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,196 @@
+/*
+** rt_module.h: the contract for module authors, and the registry that
+** config/ and the rtlab command use to find modules.
+**
+** A module is one const table of functions (a "ops" table) in the style of
+** Linux's struct sched_class and SQLite's sqlite3_vfs: it starts with the
+** ABI version, a name, a one-line summary, the parameters it declares and
+** the size of the private state the framework allocates for it, so a
+** module never allocates on a hot path.  Later ABI versions only append
+** fields.  A module includes this header and nothing else of the framework.
+**
+** This issue defines the scheduler-policy kind; allocators and collectors
+** follow the same shape.
+*/
+#ifndef RT_MODULE_H
+#define RT_MODULE_H
+
+#include "rt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RT_ABI_VERSION 1
+
+/* ==== Parameters ==================================================== */
+
+typedef enum rt_ptype {
+  RT_PT_INT,     /* integer in [min, max] */
+  RT_PT_DOUBLE,  /* real in [min, max] */
+  RT_PT_BOOL,    /* on/off, true/false, 1/0 */
+  RT_PT_ENUM     /* one of the '|'-separated choices; value is its index */
+} rt_ptype;
+
+typedef struct rt_param {
+  const char *name;     /* identifier used in "name,k=v" specs and Lua */
+  rt_ptype type;        /* how the value is parsed and checked */
+  double def;           /* default (enum: index of the default choice) */
+  double min, max;      /* inclusive range for INT and DOUBLE */
+  const char *choices;  /* ENUM only: "a|b|c" */
+  const char *doc;      /* one line for `rtlab list` */
+} rt_param;
+
+/* A resolved parameter value; INT, BOOL and ENUM use i, DOUBLE uses d. */
+typedef union rt_pval {
+  int64_t i;            /* INT value, BOOL 0/1, ENUM index */
+  double d;             /* DOUBLE value */
+} rt_pval;
+
+#define RT_MAX_PARAMS 16  /* a module declares at most this many */
+
+/* ==== Scheduler policy ============================================== */
+
+typedef struct rt_g rt_g;  /* a green thread; opaque but for its head */
+
+/* Every rt_g starts with this head.  While the framework hands a G to a
+** policy (between ready and the pick or steal that returns it) the policy
+** owns `link` and may use it to chain Gs in its own queues. */
+typedef struct rt_ghead {
+  rt_g *link;           /* free for the policy while the G is queued */
+  uint64_t id;          /* G id, stable for the G's life (main is 1) */
+} rt_ghead;
+
+static inline rt_g **rt_g_link(rt_g *g) { return &((rt_ghead *)g)->link; }
+static inline uint64_t rt_g_id(const rt_g *g) { return ((const rt_ghead *)g)->id; }
+
+/* Why a G became runnable: policies place Gs differently by cause. */
+#define RT_WHYS(X) \
+  X(NEW,     "new")      /* just spawned by the running G */            \
+  X(WOKEN,   "woken")    /* readied by the running G (chan, mutex...) */ \
+  X(YIELD,   "yield")    /* the running G yielded */                    \
+  X(PREEMPT, "preempt")  /* the running G was preempted */              \
+  X(POLL,    "poll")     /* readied by the netpoller */                 \
+  X(TIMER,   "timer")    /* readied by a timer */                       \
+  X(INJECT,  "inject")   /* handed in from outside any P (M0 start) */
+
+typedef enum rt_why {
+#define RT_X_(id, name) RT_WHY_##id,
+  RT_WHYS(RT_X_)
+#undef RT_X_
+  RT_WHY__N
+} rt_why;
+
+/* What a scheduler policy sees of a P.  The framework owns the struct;
+** the policy owns *state and *shared. */
+typedef struct rt_sp {
+  void *state;               /* state_size zeroed bytes, this P's */
+  void *shared;              /* shared_size zeroed bytes, one for all Ps */
+  const rt_pval *param;      /* resolved parameters, declaration order */
+  struct rt_sp *const *all;  /* every P, indexed by id: victims to steal */
+  int id;                    /* this P's index, 0 .. nprocs-1 */
+  int nprocs;                /* number of Ps */
+  uint64_t schedtick;        /* Gs started here with a fresh slice */
+  uint64_t rand;             /* state of rt_rand; seeded per P */
+  uint64_t cnt[RT_CNT__N];   /* counters; only the owner writes them */
+} rt_sp;
+
+/* Fast per-P random numbers (xorshift64*).  Owner of p only. */
+static inline uint32_t rt_rand(rt_sp *p) {
+  uint64_t x = p->rand;
+  x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+  p->rand = x;
+  return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+/* Who calls what.  "Owner" means the M that holds P p right now: only it
+** calls an op with that p, so per-P state needs no lock against the
+** owner itself.  Ops that touch another P's state (steal) or the shared
+** state must synchronise with atomics or locks of their own. */
+typedef struct rt_sched_ops {
+  uint32_t abi;              /* RT_ABI_VERSION */
+  const char *name;          /* unique, [a-z0-9_]+ */
+  const char *summary;       /* one line */
+  const rt_param *params;    /* declared parameters (may be NULL) */
+  int nparams;               /* number of params, <= RT_MAX_PARAMS */
+  size_t state_size;         /* bytes of per-P state */
+  size_t shared_size;        /* bytes of state shared by all Ps */
+
+  /* Optional.  Called once per P, P 0 first, before any G runs, on the
+  ** thread that starts the runtime.  P 0 sets up *shared.  Returns RT_OK
+  ** or a negative code, which aborts rt_run. */
+  int (*init)(rt_sp *p);
+  /* Optional.  Called once per P after the last G ran, P 0 last. */
+  void (*fini)(rt_sp *p);
+
+  /* Owner of p.  g (not running, its context saved) becomes runnable;
+  ** the policy must keep it until pick or steal hands it back. */
+  void (*ready)(rt_sp *p, rt_g *g, rt_why why);
+  /* Owner of p.  The next G for p, or NULL when p has none locally (or in
+  ** shared queues the policy reads from here).  Set *inherit when the G
+  ** should share the time slice of the G before it (Go's runnext). */
+  rt_g *(*pick)(rt_sp *p, bool *inherit);
+  /* Owner of thief; called only when pick(thief) returned NULL.  Takes
+  ** work from other Ps (their state is read concurrently with their
+  ** owners), keeps any surplus in thief's queues and returns one G to run,
+  ** or NULL.  Optional: NULL means the policy never steals. */
+  rt_g *(*steal)(rt_sp *thief);
+  /* Any thread, lock-free, may be stale: whether pick(p) or a steal from
+  ** p could find a G.  The framework uses it to decide whether to wake an
+  ** idle P and, when it is about to sleep, whether to look again. */
+  bool (*runnable)(const rt_sp *p);
+} rt_sched_ops;
+
+/* ==== Services for modules ========================================== */
+
+/* M-level lock: spins briefly, then sleeps on a futex.  Never hold one
+** across a G switch. */
+void rt_lock_acquire(rt_lock *l);
+void rt_lock_release(rt_lock *l);
+bool rt_lock_try(rt_lock *l);
+
+/* Sleep this M for about ns nanoseconds (Go's usleep(3) before stealing a
+** runnext). */
+void rt_nanosleep(uint64_t ns);
+
+/* NUMA node of P p (0 until topology placement exists). */
+int rt_sp_node(const rt_sp *p);
+
+/* ==== Registry ======================================================= */
+
+typedef enum rt_kind { RT_KIND_SCHED = 0 } rt_kind;
+
+/* Built-in modules of a kind, in registration order. */
+int rt_sched_count(void);
+const rt_sched_ops *rt_sched_at(int i);
+/* Built-in by name, NULL if none. */
+const rt_sched_ops *rt_sched_find(const char *name);
+
+/* Loads a module from a shared object exporting
+**   const rt_sched_ops *rt_module_sched(void);
+** Checks the ABI version.  RT_OK, or RT_ENOENT / RT_EABI / RT_EINVAL with
+** a message in err. */
+int rt_sched_load(const char *path, const rt_sched_ops **out, char *err,
+                  size_t errlen);
+
+/* Resolves "name[,k=v...]" (name may be a path ending in .so): finds the
+** module and fills vals[0..nparams) with defaults overridden by the k=v
+** pairs.  Errors name what was wrong and list what is allowed, e.g.
+**   sched 'go': unknown parameter 'globl_every' (allowed: local_size, ...)
+** Returns RT_OK or a negative code. */
+int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
+                     rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen);
+
+/* Parses "k=v,k=v" against a parameter table into vals (which must hold
+** defaults already).  `what` names the owner in messages ("sched 'go'"). */
+int rt_params_parse(const char *what, const rt_param *ps, int n,
+                    const char *kvs, rt_pval *vals, char *err, size_t errlen);
+/* Fills vals with the declared defaults. */
+void rt_params_defaults(const rt_param *ps, int n, rt_pval *vals);
+/* Writes the value in the parameter's own syntax ("on", "fifo", "61"). */
+int rt_param_format(const rt_param *p, rt_pval v, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,16 @@
+/*
+** lock.h: futex helpers for the framework (internal).  rt_lock itself is
+** declared in rt_module.h because modules use it too.
+*/
+#ifndef LOCK_H
+#define LOCK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Sleeps while *addr == val (or until a wake-up or a signal). */
+void lock_futex_wait(_Atomic uint32_t *addr, uint32_t val);
+/* Wakes up to n threads sleeping on addr. */
+void lock_futex_wake(_Atomic uint32_t *addr, int n);
+
+#endif

@@ -1,0 +1,757 @@
+/*
+** proc.c: Gs, Ms and Ps, and the schedule loop (Go's proc.go in C).
+**
+** A G is a green thread: a context on its own mmap'ed stack.  An M is an
+** OS thread; it runs Gs only while it holds a P.  A P is a logical
+** processor: the unit the scheduler policy keeps run queues for.  Which G
+** runs next is the policy's choice (rt_sched_ops); everything that is not
+** a choice is here: switching, G and stack reuse, idle and spinning Ms,
+** waking Ps for new work, deadlock detection and shutdown.
+**
+** Switching.  A G that stops running (yield, park, exit) asks the policy
+** for the next G itself and switches to it directly, one context switch,
+** instead of going through the M's scheduler context as Go does.  What
+** must happen only once the old G's registers are saved (make it runnable
+** again, release the lock it parked under, recycle its stack) is recorded
+** in the M as a post-switch action and run by whichever context resumes
+** next (after_switch).  Only when the policy has nothing does the G switch
+** to its M's scheduler context (g0), which steals or sleeps.
+**
+** Spinning.  As in Go, an M without work may look for work to steal only
+** while 2 * spinning < busy Ps; the last M to stop spinning after finding
+** work wakes another so that the search goes on (wakep).
+*/
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "lock.h"
+#include "proc.h"
+
+/* ==== types ========================================================== */
+
+typedef struct proc proc;
+typedef struct m m;
+
+/* What the next context must do for the G that switched away. */
+enum { ACT_NONE, ACT_READY, ACT_PARK, ACT_PARKFN, ACT_EXIT };
+
+struct m {
+  void *g0sp;               /* saved sp of this M's scheduler context */
+  rt_g *cur;                /* running G; NULL on the scheduler context */
+  proc *p;                  /* held P; NULL while idle */
+  proc *nextp;              /* P handed over by the M that woke this one */
+  int id;                   /* 0 for the thread that called rt_run */
+  bool spinning;            /* holds a P but no G: looking for work */
+  _Atomic uint32_t wake;    /* futex word: set to 1 to wake this M */
+  m *idlenext;              /* idle-M list link */
+  pthread_t thread;         /* the OS thread (unused for M0) */
+  int act;                  /* post-switch action (ACT_*) */
+  rt_g *actg;               /* the G the action is about */
+  rt_why actwhy;            /* ACT_READY: why it is runnable */
+  rt_lock *actlock;         /* ACT_PARK: lock to release */
+  bool (*actfn)(rt_g *, void *); /* ACT_PARKFN: unlock function */
+  void *actarg;             /* ACT_PARKFN: its argument */
+  void *altstack;           /* alternate signal stack we allocated */
+  const void *g0lo;         /* bounds of the thread's own stack (ASan) */
+  size_t g0size;            /* its size */
+  void *g0fiber;            /* TSan fiber of the scheduler context */
+};
+
+struct proc {
+  rt_sp sp;                 /* the policy's view of this P: must be first */
+  proc *idlenext;           /* idle-P list link */
+  rt_g *gfree;              /* dead Gs with their stacks, for reuse */
+  int ngfree;               /* length of gfree */
+  uint64_t goid_next;       /* next G id of this P's batch */
+  uint64_t goid_end;        /* end of the batch */
+};
+
+#define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
+#define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
+#define PROC_MAXPROCS 1024
+
+static struct {
+  const rt_sched_ops *ops;  /* the policy */
+  rt_pval param[RT_MAX_PARAMS]; /* its resolved parameters */
+  int nprocs;               /* number of Ps */
+  proc *ps;                 /* the Ps */
+  rt_sp **all;              /* &ps[i].sp, for rt_sp.all */
+  void *shared;             /* the policy's shared state */
+  size_t stack_size;        /* usable bytes per G stack */
+  rt_lock idle;             /* guards pidle, midle, allm, nm */
+  proc *pidle;              /* idle Ps */
+  m *midle;                 /* idle Ms (sleeping, no P) */
+  m **allm;                 /* every M, for the join at the end */
+  int nm;                   /* number of Ms */
+  _Atomic int npidle;       /* length of pidle, readable without lock */
+  _Atomic int nmspinning;   /* Ms spinning (or woken to spin) */
+  _Atomic int done;         /* main returned: Ms wind down */
+  rt_lock gfree_lock;       /* guards gfree */
+  rt_g *gfree;              /* dead Gs overflowing the per-P lists */
+  rt_lock allg_lock;        /* guards allg */
+  rt_g *allg;               /* every G made in this run */
+  _Atomic uint64_t goid;    /* G id counter (batches go to Ps) */
+  rt_g *main_g;             /* the G running main */
+  bool running;             /* a runtime is up in this process */
+  uint64_t *last_cnt;       /* counters of the last run, per P */
+  int last_nprocs;          /* number of Ps of the last run */
+} S;
+
+static _Thread_local m *tls_m;
+
+/* The M running this code.  A G may move to another thread across any
+** switch, so the thread-local must be read again after one: noinline and
+** the asm keep the compiler from caching its address. */
+static __attribute__((noinline)) m *cur_m(void) {
+  m *r = tls_m;
+  __asm__ volatile("" : "+r"(r)::"memory");
+  return r;
+}
+
+static void m_wakeup(m *w, proc *p, bool spinning);
+
+/* ==== switching ====================================================== */
+
+/* Switches from the running context, saved into *save, to G `to` or, when
+** to is NULL, to this M's scheduler context.  `dying`: the old context
+** never resumes (ASan frees its fake stack). */
+static inline void sw(m *mm, void **save, rt_g *to, bool dying) {
+#ifdef RT_ASAN
+  void *fake = NULL;
+  __sanitizer_start_switch_fiber(dying ? NULL : &fake, to ? to->stack_lo : mm->g0lo,
+                                 to ? to->stack_size : mm->g0size);
+#endif
+#ifdef RT_TSAN
+  __tsan_switch_to_fiber(to ? to->tsan_fiber : mm->g0fiber, 0);
+#endif
+  (void)dying;
+  rt_ctx_swap(save, to ? to->sp : mm->g0sp);
+#ifdef RT_ASAN
+  __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+/* Hands G g to P p's spare list (its stack stays mapped for reuse). */
+static void g_recycle(proc *p, rt_g *g) {
+  atomic_store_explicit(&g->status, G_IDLE, memory_order_relaxed);
+  g->freenext = p->gfree;
+  p->gfree = g;
+  if (++p->ngfree > PROC_GFREE_MAX) {  /* move half to the global list */
+    rt_lock_acquire(&S.gfree_lock);
+    while (p->ngfree > PROC_GFREE_MAX / 2) {
+      rt_g *x = p->gfree;
+      p->gfree = x->freenext;
+      x->freenext = S.gfree;
+      S.gfree = x;
+      p->ngfree--;
+    }
+    rt_lock_release(&S.gfree_lock);
+  }
+}
+
+/* Runs the action the previous context left: it is off its stack now. */
+static void after_switch(m *mm) {
+  int act = mm->act;
+  if (act == ACT_NONE) return;
+  mm->act = ACT_NONE;
+  rt_g *g = mm->actg;
+  switch (act) {
+  case ACT_READY:
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    S.ops->ready(&mm->p->sp, g, mm->actwhy);
+    break;
+  case ACT_PARK:
+    if (mm->actlock) rt_lock_release(mm->actlock);
+    break;
+  case ACT_PARKFN:
+    if (!mm->actfn(g, mm->actarg)) {
+      atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+      S.ops->ready(&mm->p->sp, g, RT_WHY_WOKEN);
+    }
+    break;
+  case ACT_EXIT:
+    g_recycle(mm->p, g);
+    break;
+  }
+}
+
+/* Bookkeeping for G g starting on P p. */
+static inline void g_start_on(m *mm, proc *p, rt_g *g, bool inherit) {
+  if (!inherit) p->sp.schedtick++;
+  p->sp.cnt[RT_CNT_SWITCHES]++;
+  atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+  mm->cur = g;
+}
+
+/* The running G stops (the caller set mm->act): switch to the policy's
+** next G, or to the scheduler context when there is none. */
+static void g_leave(m *mm, rt_g *self, bool dying) {
+  proc *p = mm->p;
+  bool inherit = false;
+  rt_g *next = NULL;
+  if (!atomic_load_explicit(&S.done, memory_order_relaxed))
+    next = S.ops->pick(&p->sp, &inherit);
+  if (next)
+    g_start_on(mm, p, next, inherit);
+  else
+    mm->cur = NULL;
+  sw(mm, &self->sp, next, dying);
+  after_switch(cur_m());  /* resumed, perhaps on another M */
+}
+
+/* ==== idle Ps and Ms ================================================= */
+
+static proc *pidle_get(void) {  /* S.idle held */
+  proc *p = S.pidle;
+  if (p) {
+    S.pidle = p->idlenext;
+    atomic_fetch_sub(&S.npidle, 1);
+  }
+  return p;
+}
+
+static void pidle_put(proc *p) {  /* S.idle held */
+  p->idlenext = S.pidle;
+  S.pidle = p;
+  p->sp.cnt[RT_CNT_IDLES]++;
+  atomic_fetch_add(&S.npidle, 1);
+}
+
+static bool any_runnable(void) {
+  for (int i = 0; i < S.nprocs; i++)
+    if (S.ops->runnable(&S.ps[i].sp)) return true;
+  return false;
+}
+
+static void *m_main(void *arg);
+
+/* Gives an idle P to an idle M (or a new one) that will spin looking for
+** work.  Called when work appears and nobody is spinning (Go's wakep). */
+static void wakep(proc *caller) {
+  int zero = 0;
+  if (!atomic_compare_exchange_strong(&S.nmspinning, &zero, 1)) return;
+  rt_lock_acquire(&S.idle);
+  proc *p = atomic_load(&S.done) ? NULL : pidle_get();
+  if (!p) {
+    rt_lock_release(&S.idle);
+    atomic_fetch_sub(&S.nmspinning, 1);
+    return;
+  }
+  m *w = S.midle;
+  if (w) S.midle = w->idlenext;
+  else if (S.nm < S.nprocs) {  /* every M holds a P: at most nprocs Ms */
+    w = calloc(1, sizeof *w);
+    if (w) {
+      w->id = S.nm;
+      S.allm[S.nm++] = w;
+    }
+  }
+  rt_lock_release(&S.idle);
+  if (caller) caller->sp.cnt[RT_CNT_WAKEUPS]++;
+  if (w && w->id > 0 && !w->thread) {
+    w->nextp = p;
+    w->spinning = true;
+    if (pthread_create(&w->thread, NULL, m_main, w) == 0) return;
+    sched_fatal("cannot create an OS thread for a new M");
+  }
+  if (w) {
+    m_wakeup(w, p, true);
+    return;
+  }
+  rt_lock_acquire(&S.idle);  /* no M to be had: give the P back */
+  pidle_put(p);
+  rt_lock_release(&S.idle);
+  atomic_fetch_sub(&S.nmspinning, 1);
+}
+
+/* New work exists on the caller's P: wake an idle P if nobody spins. */
+static inline void wake_if_idle(proc *caller) {
+  if (atomic_load_explicit(&S.npidle, memory_order_relaxed) > 0 &&
+      atomic_load_explicit(&S.nmspinning, memory_order_relaxed) == 0)
+    wakep(caller);
+}
+
+static void m_wakeup(m *w, proc *p, bool spinning) {
+  w->nextp = p;
+  w->spinning = spinning;
+  atomic_store(&w->wake, 1);
+  lock_futex_wake(&w->wake, 1);
+}
+
+/* A spinning M found work: stop spinning, and if it was the last one,
+** wake another P so that any further work is found (Go's resetspinning). */
+static void stop_spinning(m *mm) {
+  mm->spinning = false;
+  if (atomic_fetch_sub(&S.nmspinning, 1) == 1) wake_if_idle(mm->p);
+}
+
+static _Noreturn void report_deadlock(void);
+
+/* ==== the schedule loop ============================================== */
+
+/* Finds a G for M mm (which holds a P), stealing or sleeping as needed.
+** Returns NULL once the runtime is done. */
+static rt_g *find_runnable(m *mm) {
+  for (;;) {
+    if (atomic_load(&S.done)) return NULL;
+    proc *p = mm->p;
+    bool inherit = false;
+    rt_g *g = S.ops->pick(&p->sp, &inherit);
+    if (!g && S.ops->steal &&
+        (mm->spinning ||
+         2 * atomic_load(&S.nmspinning) < S.nprocs - atomic_load(&S.npidle))) {
+      if (!mm->spinning) {
+        mm->spinning = true;
+        atomic_fetch_add(&S.nmspinning, 1);
+      }
+      g = S.ops->steal(&p->sp);
+    }
+    if (g) {
+      if (mm->spinning) stop_spinning(mm);
+      g_start_on(mm, p, g, inherit);
+      return g;
+    }
+
+    /* Nothing anywhere we may look: give up the P. */
+    bool was_spinning = mm->spinning;
+    if (was_spinning) {
+      mm->spinning = false;
+      atomic_fetch_sub(&S.nmspinning, 1);
+    }
+    rt_lock_acquire(&S.idle);
+    if (atomic_load(&S.done)) {
+      rt_lock_release(&S.idle);
+      return NULL;
+    }
+    pidle_put(p);
+    mm->p = NULL;
+    bool all_idle = atomic_load(&S.npidle) == S.nprocs;
+    /* Work may have been readied between our look and the put: a spinning
+    ** M and the last M standing look once more (Go does the same). */
+    if ((was_spinning || all_idle) && any_runnable()) {
+      mm->p = pidle_get();
+      rt_lock_release(&S.idle);
+      if (was_spinning) {
+        mm->spinning = true;
+        atomic_fetch_add(&S.nmspinning, 1);
+      }
+      continue;
+    }
+    if (all_idle) {
+      /* No P runs a G, so nothing can make one runnable: every live G is
+      ** blocked for good. */
+      rt_lock_release(&S.idle);
+      report_deadlock();
+    }
+    atomic_store(&mm->wake, 0);
+    mm->idlenext = S.midle;
+    S.midle = mm;
+    rt_lock_release(&S.idle);
+    while (atomic_load(&mm->wake) == 0) lock_futex_wait(&mm->wake, 0);
+    mm->p = mm->nextp;
+    mm->nextp = NULL;
+    if (!mm->p) return NULL;  /* woken by shutdown */
+  }
+}
+
+/* The scheduler context of an M: run Gs until the runtime is done. */
+static void m_schedule(m *mm) {
+  for (;;) {
+    after_switch(mm);
+    rt_g *g = find_runnable(mm);
+    if (!g) return;
+    sw(mm, &mm->g0sp, g, false);
+  }
+}
+
+static bool describe_fault(void *addr, char *msg, size_t len);
+
+static void m_thread_init(m *mm) {
+  tls_m = mm;
+  ctx_thread_init(describe_fault, &mm->altstack);
+#ifdef RT_ASAN
+  pthread_attr_t at;
+  void *lo = NULL;
+  size_t sz = 0;
+  if (pthread_getattr_np(pthread_self(), &at) == 0) {
+    pthread_attr_getstack(&at, &lo, &sz);
+    pthread_attr_destroy(&at);
+  }
+  mm->g0lo = lo;
+  mm->g0size = sz;
+#endif
+#ifdef RT_TSAN
+  mm->g0fiber = __tsan_get_current_fiber();
+#endif
+}
+
+static void *m_main(void *arg) {
+  m *mm = arg;
+  m_thread_init(mm);
+  mm->p = mm->nextp;
+  mm->nextp = NULL;
+  m_schedule(mm);
+  ctx_thread_fini(mm->altstack);
+  return NULL;
+}
+
+/* ==== Gs ============================================================= */
+
+static void g_entry(void *arg);
+
+static uint64_t g_newid(proc *p) {
+  if (p->goid_next == p->goid_end) {
+    p->goid_next = atomic_fetch_add(&S.goid, PROC_GOID_BATCH) + 1;
+    p->goid_end = p->goid_next + PROC_GOID_BATCH;
+  }
+  return p->goid_next++;
+}
+
+/* A G ready to start fn(arg): from P p's spares, the global spares, or a
+** new stack. */
+static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
+  rt_g *g = p->gfree;
+  if (!g && S.gfree) {  /* refill from the global list */
+    rt_lock_acquire(&S.gfree_lock);
+    while (S.gfree && p->ngfree < PROC_GFREE_MAX / 2) {
+      rt_g *x = S.gfree;
+      S.gfree = x->freenext;
+      x->freenext = p->gfree;
+      p->gfree = x;
+      p->ngfree++;
+    }
+    rt_lock_release(&S.gfree_lock);
+    g = p->gfree;
+  }
+  if (g) {
+    p->gfree = g->freenext;
+    p->ngfree--;
+  } else {
+    g = calloc(1, sizeof *g);
+    char *lo = g ? ctx_stack_alloc(S.stack_size) : NULL;
+    if (!lo) {
+      free(g);
+      sched_fatal("out of memory: no stack for a new goroutine (%zu KiB)",
+                  S.stack_size / 1024);
+    }
+    g->stack_lo = lo;
+    g->stack_size = S.stack_size;
+#ifdef RT_TSAN
+    g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    rt_lock_acquire(&S.allg_lock);
+    g->allnext = S.allg;
+    S.allg = g;
+    rt_lock_release(&S.allg_lock);
+  }
+  g->head.link = NULL;
+  g->head.id = g_newid(p);
+  g->fn = fn;
+  g->arg = arg;
+  g->wait_reason = NULL;
+  g->param = NULL;
+  atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
+  atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+  g->sp = rt_ctx_init(g->stack_lo, g->stack_size, g_entry, g);
+  p->sp.cnt[RT_CNT_SPAWNS]++;
+  return g;
+}
+
+static void runtime_done(void);
+
+/* First code of every G. */
+static void g_entry(void *arg) {
+  rt_g *g = arg;
+#ifdef RT_ASAN
+  __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+  after_switch(cur_m());
+  g->fn(g->arg);
+  if (g == S.main_g) runtime_done();
+  m *mm = cur_m();
+  atomic_store_explicit(&g->status, G_DEAD, memory_order_relaxed);
+  mm->act = ACT_EXIT;
+  mm->actg = g;
+  g_leave(mm, g, true);
+  __builtin_unreachable();
+}
+
+/* ==== mutator API and the park/ready protocol ======================= */
+
+void rt_go(rt_fn fn, void *arg) {
+  proc *p = cur_m()->p;
+  rt_g *g = g_new(p, fn, arg);
+  S.ops->ready(&p->sp, g, RT_WHY_NEW);
+  wake_if_idle(p);
+}
+
+void rt_yield(void) {
+  m *mm = cur_m();
+  rt_g *self = mm->cur;
+  proc *p = mm->p;
+  bool inherit = false;
+  rt_g *next = NULL;
+  if (!atomic_load_explicit(&S.done, memory_order_relaxed)) {
+    next = S.ops->pick(&p->sp, &inherit);
+    if (!next) return;  /* nothing else to run here: carry on */
+  }
+  mm->act = ACT_READY;
+  mm->actg = self;
+  mm->actwhy = RT_WHY_YIELD;
+  if (next)
+    g_start_on(mm, p, next, inherit);
+  else
+    mm->cur = NULL;
+  sw(mm, &self->sp, next, false);
+  mm = cur_m();
+  after_switch(mm);
+  wake_if_idle(mm->p);
+}
+
+uint64_t rt_gid(void) {
+  m *mm = cur_m();
+  return mm && mm->cur ? mm->cur->head.id : 0;
+}
+
+int rt_procs(void) { return S.nprocs; }
+
+rt_g *sched_cur(void) {
+  m *mm = cur_m();
+  return mm ? mm->cur : NULL;
+}
+
+void sched_park(rt_lock *unlock, const char *reason) {
+  m *mm = cur_m();
+  rt_g *self = mm->cur;
+  self->wait_reason = reason;
+  atomic_store_explicit(&self->status, G_WAITING, memory_order_relaxed);
+  mm->act = ACT_PARK;
+  mm->actg = self;
+  mm->actlock = unlock;
+  mm->p->sp.cnt[RT_CNT_PARKS]++;
+  g_leave(mm, self, false);
+}
+
+void sched_park_fn(bool (*unlockf)(rt_g *g, void *arg), void *arg, const char *reason) {
+  m *mm = cur_m();
+  rt_g *self = mm->cur;
+  self->wait_reason = reason;
+  atomic_store_explicit(&self->status, G_WAITING, memory_order_relaxed);
+  mm->act = ACT_PARKFN;
+  mm->actg = self;
+  mm->actfn = unlockf;
+  mm->actarg = arg;
+  mm->p->sp.cnt[RT_CNT_PARKS]++;
+  g_leave(mm, self, false);
+}
+
+void sched_ready(rt_g *g) {
+  proc *p = cur_m()->p;
+  atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+  S.ops->ready(&p->sp, g, RT_WHY_WOKEN);
+  wake_if_idle(p);
+}
+
+uint32_t sched_fastrand(uint32_t n) {
+  return (uint32_t)(((uint64_t)rt_rand(&cur_m()->p->sp) * n) >> 32);
+}
+
+/* ==== fatal errors =================================================== */
+
+void sched_fatal(const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  rt_g *g = sched_cur();
+  if (g)
+    fprintf(stderr, "rtlab: fatal error: %s (goroutine %llu)\n", msg,
+            (unsigned long long)g->head.id);
+  else
+    fprintf(stderr, "rtlab: fatal error: %s\n", msg);
+  fflush(stderr);
+  _exit(2);
+}
+
+static void report_deadlock(void) {
+  fprintf(stderr, "rtlab: fatal error: all goroutines are asleep - deadlock!\n\n");
+  int shown = 0;
+  for (rt_g *g = S.allg; g; g = g->allnext) {
+    if (atomic_load(&g->status) != G_WAITING) continue;
+    if (shown++ == 20) {
+      fprintf(stderr, "...more goroutines blocked\n");
+      break;
+    }
+    fprintf(stderr, "goroutine %llu [%s]\n", (unsigned long long)g->head.id,
+            g->wait_reason ? g->wait_reason : "waiting");
+  }
+  fflush(stderr);
+  _exit(2);
+}
+
+/* SIGSEGV: was it the running G running off its stack? */
+static bool describe_fault(void *addr, char *msg, size_t len) {
+  m *mm = tls_m;
+  rt_g *g = mm ? mm->cur : NULL;
+  if (!g) return false;
+  char *a = addr, *guard = g->stack_lo - ctx_page_size();
+  if (a < guard || a >= g->stack_lo) return false;
+  snprintf(msg, len,
+           "rtlab: fatal error: stack overflow in goroutine %llu "
+           "(stack %zu KiB; fault at %p in its guard page)\n",
+           (unsigned long long)g->head.id, g->stack_size / 1024, addr);
+  return true;
+}
+
+/* ==== starting and stopping ========================================= */
+
+/* main returned: every M winds down at its next scheduling point. */
+static void runtime_done(void) {
+  atomic_store(&S.done, 1);
+  rt_lock_acquire(&S.idle);
+  m *w = S.midle;
+  S.midle = NULL;
+  rt_lock_release(&S.idle);
+  for (; w; w = w->idlenext) m_wakeup(w, NULL, false);
+}
+
+static void set_err(const rt_config *cfg, const char *fmt, ...) {
+  if (!cfg || !cfg->err || !cfg->errlen) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cfg->err, cfg->errlen, fmt, ap);
+  va_end(ap);
+}
+
+static void runtime_free(void) {
+  for (int i = 0; i < S.nprocs; i++) free(S.ps[i].sp.state);
+  for (rt_g *g = S.allg, *nx; g; g = nx) {
+    nx = g->allnext;
+    ctx_stack_free(g->stack_lo, g->stack_size);
+#ifdef RT_TSAN
+    __tsan_destroy_fiber(g->tsan_fiber);
+#endif
+    free(g);
+  }
+  for (int i = 1; i < S.nm; i++) free(S.allm[i]);
+  free(S.allm);
+  free(S.all);
+  free(S.ps);
+  free(S.shared);
+  memset(&S, 0, offsetof(__typeof__(S), last_cnt));
+}
+
+static void *zalloc(size_t n) {
+  return calloc(1, n ? n : 1);
+}
+
+int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
+  if (S.running) {
+    set_err(cfg, "a runtime is already running in this process");
+    return RT_EBUSY;
+  }
+  char err[512] = "";
+  const rt_sched_ops *ops;
+  const char *spec = cfg && cfg->sched ? cfg->sched : "go";
+  int rc = rt_sched_resolve(spec, &ops, S.param, err, sizeof err);
+  if (rc != RT_OK) {
+    set_err(cfg, "%s", err);
+    return rc;
+  }
+  int procs = cfg ? cfg->procs : 0;
+  if (procs == 0) procs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (procs < 1 || procs > PROC_MAXPROCS) {
+    set_err(cfg, "procs must be in [1, %d], got %d", PROC_MAXPROCS, procs);
+    return RT_EINVAL;
+  }
+  size_t stack = cfg && cfg->stack_size ? cfg->stack_size : 64 * 1024;
+  if (stack < 16 * 1024 || stack > (size_t)1 << 30) {
+    set_err(cfg, "stack_size must be in [16 KiB, 1 GiB], got %zu bytes", stack);
+    return RT_EINVAL;
+  }
+
+  S.running = true;
+  S.ops = ops;
+  S.nprocs = procs;
+  S.stack_size = (stack + ctx_page_size() - 1) & ~(ctx_page_size() - 1);
+  S.ps = zalloc(sizeof(proc) * procs);
+  S.all = zalloc(sizeof(rt_sp *) * procs);
+  S.allm = zalloc(sizeof(m *) * procs);
+  S.shared = zalloc(ops->shared_size);
+  m *m0 = zalloc(sizeof *m0);
+  bool ok = S.ps && S.all && S.allm && S.shared && m0;
+  uint64_t seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&seed;
+  for (int i = 0; ok && i < procs; i++) {
+    rt_sp *sp = &S.ps[i].sp;
+    S.all[i] = sp;
+    sp->state = zalloc(ops->state_size);
+    ok = sp->state != NULL;
+    sp->shared = S.shared;
+    sp->param = S.param;
+    sp->all = S.all;
+    sp->id = i;
+    sp->nprocs = procs;
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    sp->rand = seed | 1;
+  }
+  if (!ok) {
+    free(m0);
+    runtime_free();
+    set_err(cfg, "out of memory starting the runtime");
+    return RT_ENOMEM;
+  }
+  int inited = 0;
+  for (; inited < procs && ops->init; inited++) {
+    rc = ops->init(&S.ps[inited].sp);
+    if (rc != RT_OK) {
+      set_err(cfg, "sched '%s': init of P %d failed (%d)", ops->name, inited, rc);
+      while (inited-- > 0)
+        if (ops->fini) ops->fini(&S.ps[inited].sp);
+      free(m0);
+      runtime_free();
+      return rc;
+    }
+  }
+
+  /* M0 is this thread; it holds P0, the other Ps start idle. */
+  S.allm[S.nm++] = m0;
+  m_thread_init(m0);
+  m0->p = &S.ps[0];
+  for (int i = procs - 1; i >= 1; i--) pidle_put(&S.ps[i]);
+  for (int i = 1; i < procs; i++) S.ps[i].sp.cnt[RT_CNT_IDLES] = 0;
+  S.main_g = g_new(m0->p, main_fn, arg);
+  S.ops->ready(&m0->p->sp, S.main_g, RT_WHY_INJECT);
+
+  m_schedule(m0);
+
+  /* main returned.  Wake whoever sleeps and wait for every M. */
+  runtime_done();
+  for (int i = 1; i < S.nm; i++) pthread_join(S.allm[i]->thread, NULL);
+  ctx_thread_fini(m0->altstack);
+  tls_m = NULL;
+
+  free(S.last_cnt);
+  S.last_cnt = malloc(sizeof(uint64_t) * RT_CNT__N * procs);
+  S.last_nprocs = S.last_cnt ? procs : 0;
+  for (int i = 0; S.last_cnt && i < procs; i++)
+    memcpy(S.last_cnt + (size_t)i * RT_CNT__N, S.ps[i].sp.cnt, sizeof S.ps[i].sp.cnt);
+  for (int i = procs - 1; i >= 0 && ops->fini; i--) ops->fini(&S.ps[i].sp);
+  free(m0);
+  S.allm[0] = NULL;
+  runtime_free();
+  return RT_OK;
+}
+
+int rt_counters(uint64_t *out, int procs) {
+  int n = procs < S.last_nprocs ? procs : S.last_nprocs;
+  if (out && n > 0) memcpy(out, S.last_cnt, sizeof(uint64_t) * RT_CNT__N * n);
+  return S.last_nprocs;
+}
