@@ -8,7 +8,11 @@
 ** business: rt_ctx_swap is an ordinary call for it.
 **
 **   void rt_ctx_swap(void **save_sp, void *to_sp);
-**   frame, low to high: [mxcsr:4 fpcw:2 pad:2] r15 r14 r13 r12 rbx rbp ret
+**   frame, low to high: [mxcsr:4 fpcw:2 zero:2] r15 r14 r13 r12 rbx rbp ret
+**
+** Loading MXCSR and the x87 control word costs more than the rest of the
+** switch, and nearly every pair of contexts has the same (default) words,
+** so they are loaded only when they differ.
 */
         .text
         .globl  rt_ctx_swap
@@ -23,13 +27,17 @@ rt_ctx_swap:
         pushq   %r14
         pushq   %r15
         subq    $8, %rsp
+        movq    $0, (%rsp)
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
         movq    %rsp, (%rdi)
+        movq    (%rsp), %rax
         movq    %rsi, %rsp
+        cmpq    (%rsp), %rax            /* same control words: skip the */
+        je      1f                      /* slow, serialising loads */
         ldmxcsr (%rsp)
         fldcw   4(%rsp)
-        addq    $8, %rsp
+1:      addq    $8, %rsp
         popq    %r15
         popq    %r14
         popq    %r13

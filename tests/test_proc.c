@@ -1,0 +1,160 @@
+/*
+** test_proc.c: the G/M/P core: G ids, counters, rt_run's errors, the
+** stack-overflow report and the deadlock report (the fatal ones in a child
+** process, with their stderr captured).
+*/
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "proc.h"
+#include "rt.h"
+
+/* Runs fn in a child process; returns its exit status (or 128 + signal)
+** and its stderr in err. */
+static int in_child(void (*fn)(void), char *err, size_t len) {
+  int fd[2];
+  if (pipe(fd) != 0) return -1;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd[1], 2);
+    close(fd[0]);
+    fn();
+    _exit(0);
+  }
+  close(fd[1]);
+  size_t n = 0;
+  ssize_t r;
+  while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) n += (size_t)r;
+  err[n] = 0;
+  close(fd[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ---- ids and counters ---- */
+
+static uint64_t ids[101];
+static rt_waitgroup ids_wg;
+
+static void record_id(void *arg) {
+  ids[(intptr_t)arg] = rt_gid();
+  rt_wg_done(&ids_wg);
+}
+
+static void ids_main(void *arg) {
+  (void)arg;
+  ids[0] = rt_gid();
+  rt_wg_add(&ids_wg, 100);
+  for (intptr_t i = 1; i <= 100; i++) rt_go(record_id, (void *)i);
+  rt_wg_wait(&ids_wg);
+}
+
+static void test_ids(int procs) {
+  memset(ids, 0, sizeof ids);
+  rt_config cfg = { .procs = procs };
+  CHECK_EQ(rt_run(&cfg, ids_main, NULL), RT_OK);
+  CHECK_EQ(ids[0], 1);  /* main is goroutine 1, as in Go */
+  for (int i = 1; i <= 100; i++) {
+    CHECK(ids[i] > 1);
+    for (int j = 0; j < i; j++) CHECKF(ids[i] != ids[j], "G %d and %d share id %llu", i, j,
+                                       (unsigned long long)ids[i]);
+  }
+  uint64_t cnt[8 * RT_CNT__N];
+  CHECK_EQ(rt_counters(cnt, 8), procs);
+  uint64_t spawns = 0, switches = 0;
+  for (int p = 0; p < procs; p++) {
+    spawns += cnt[p * RT_CNT__N + RT_CNT_SPAWNS];
+    switches += cnt[p * RT_CNT__N + RT_CNT_SWITCHES];
+  }
+  CHECK_EQ(spawns, 101);      /* main and its 100 */
+  CHECK(switches >= 101);     /* each ran at least once */
+}
+
+/* ---- errors from rt_run ---- */
+
+static void nothing(void *arg) { (void)arg; }
+
+static int nested_rc;
+static void nested_main(void *arg) {
+  (void)arg;
+  rt_config cfg = { .procs = 1 };
+  nested_rc = rt_run(&cfg, nothing, NULL);
+}
+
+static void test_errors(void) {
+  char err[256] = "";
+  rt_config cfg = { .procs = -1, .err = err, .errlen = sizeof err };
+  CHECK_EQ(rt_run(&cfg, nothing, NULL), RT_EINVAL);
+  CHECKF(strstr(err, "procs must be in [1, 1024], got -1"), "got: %s", err);
+  cfg.procs = 1;
+  cfg.stack_size = 100;
+  CHECK_EQ(rt_run(&cfg, nothing, NULL), RT_EINVAL);
+  CHECKF(strstr(err, "stack_size"), "got: %s", err);
+  cfg.stack_size = 0;
+  cfg.sched = "nosuchpolicy";
+  CHECK(rt_run(&cfg, nothing, NULL) < 0);
+  CHECKF(strstr(err, "nosuchpolicy") && strstr(err, "go"), "got: %s", err);
+  cfg.sched = NULL;
+  CHECK_EQ(rt_run(&cfg, nested_main, NULL), RT_OK);
+  CHECK_EQ(nested_rc, RT_EBUSY);
+  /* The runtime comes up again after all of that. */
+  CHECK_EQ(rt_run(&cfg, nothing, NULL), RT_OK);
+}
+
+/* ---- stack overflow ---- */
+
+static int deep(int n) {
+  volatile char pad[512];
+  pad[0] = (char)n;
+  return n ? deep(n - 1) + pad[0] : 0;
+}
+static void overflow_main(void *arg) { (void)arg; deep(1 << 20); }
+static void overflow_child(void) {
+  rt_config cfg = { .procs = 1 };
+  rt_run(&cfg, overflow_main, NULL);
+}
+
+/* ---- deadlock ---- */
+
+static rt_lock dl_lock;
+static void dl_sleeper(void *arg) {
+  rt_lock_acquire(&dl_lock);
+  sched_park(&dl_lock, (const char *)arg);
+}
+static void dl_main(void *arg) {
+  (void)arg;
+  rt_go(dl_sleeper, "test wait A");
+  rt_go(dl_sleeper, "test wait B");
+  rt_lock_acquire(&dl_lock);
+  sched_park(&dl_lock, "main waits");
+}
+static void deadlock_child(void) {
+  rt_config cfg = { .procs = 2 };
+  rt_run(&cfg, dl_main, NULL);
+}
+
+int main(void) {
+  for (int procs = 1; procs <= 4; procs++) test_ids(procs);
+  test_errors();
+
+  char err[4096];
+#if !defined(RT_ASAN)
+  int st = in_child(overflow_child, err, sizeof err);
+  CHECK_EQ(st, 2);
+  CHECKF(strstr(err, "stack overflow in goroutine 1"), "stderr: %s", err);
+  CHECKF(strstr(err, "guard page"), "stderr: %s", err);
+#endif
+  int st2 = in_child(deadlock_child, err, sizeof err);
+  CHECK_EQ(st2, 2);
+  CHECKF(strstr(err, "all goroutines are asleep - deadlock!"), "stderr: %s", err);
+  CHECKF(strstr(err, "goroutine 1 [main waits]"), "stderr: %s", err);
+  CHECKF(strstr(err, "[test wait A]") && strstr(err, "[test wait B]"), "stderr: %s", err);
+  return check_done("test_proc");
+}
