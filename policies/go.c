@@ -18,6 +18,8 @@
 ** only in the last round does it take a runnext, after ~3 us, since the
 ** owner is probably about to run it.
 */
+#include <stdio.h>
+
 #include "rt_module.h"
 
 #define GO_MAXRING 4096   /* largest local_size: fixes state_size */
@@ -154,14 +156,21 @@ static rt_g *ring_get(rt_sp *p) {
 
 /* ==== ops ============================================================ */
 
+static int go_check(const rt_pval *vals, char *err, size_t errlen) {
+  int64_t size = vals[GO_LOCAL_SIZE].i;
+  if (size >= 2 && size <= GO_MAXRING && (size & (size - 1)) == 0) return RT_OK;
+  if (err && errlen)
+    snprintf(err, errlen, "sched 'go': parameter 'local_size' must be a power of two "
+             "in [2, %d], got %lld", GO_MAXRING, (long long)size);
+  return RT_EINVAL;
+}
+
 static int go_init(rt_sp *p) {
-  int64_t size = p->param[GO_LOCAL_SIZE].i;
   double frac = p->param[GO_STEAL_FRACTION].d;
-  if (size < 2 || size > GO_MAXRING || (size & (size - 1)) != 0)
-    return RT_EINVAL;  /* local_size must be a power of two in [2, 4096] */
+  if (go_check(p->param, NULL, 0) != RT_OK) return RT_EINVAL;
   if (p->param[GO_GLOBAL_EVERY].i < 1 || !(frac > 0 && frac <= 1))
     return RT_EINVAL;
-  GO_P(p)->mask = (uint32_t)size - 1;
+  GO_P(p)->mask = (uint32_t)p->param[GO_LOCAL_SIZE].i - 1;
   return RT_OK;  /* the zeroed global queue is a valid empty one */
 }
 
@@ -289,6 +298,7 @@ static const rt_sched_ops go_ops = {
   .pick = go_pick,
   .steal = go_steal,
   .runnable = go_runnable,
+  .check = go_check,
 };
 
 const rt_sched_ops *rt_sched_go(void) { return &go_ops; }

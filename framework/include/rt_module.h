@@ -139,6 +139,12 @@ typedef struct rt_sched_ops {
   ** p could find a G.  The framework uses it to decide whether to wake an
   ** idle P and, when it is about to sleep, whether to look again. */
   bool (*runnable)(const rt_sp *p);
+
+  /* Optional; any thread, before init.  Checks parameter values against
+  ** rules their declared ranges cannot express (go: local_size must be a
+  ** power of two).  RT_OK, or RT_EINVAL with a message in err that names
+  ** the parameter, the rule and the value given. */
+  int (*check)(const rt_pval *vals, char *err, size_t errlen);
 } rt_sched_ops;
 
 /* ==== Services for modules ========================================== */
