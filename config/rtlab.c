@@ -1,0 +1,541 @@
+/*
+** rtlab.c: the `rtlab` command.
+**
+**   rtlab list [--json]            modules of every kind, workloads, parameters
+**   rtlab trial --workload W ...   one trial in this process, one result line
+**   rtlab help [VERB]              usage
+**
+** Three tables keep it open to growth: the verbs (a new verb is a
+** function and a row), the module kinds (a new kind such as --alloc or
+** --gc is a row saying how to list, resolve and configure it) and each
+** verb's options (a row per option).  `trial` is what `rtlab run` will
+** start in a child process per trial, so its --json output is one line
+** holding everything a report needs: resolved parameters, times, rusage,
+** counters, the revision and the host.
+*/
+#define _GNU_SOURCE
+#include "json.h"
+#include "rt_module.h"
+#include "workloads.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RT_GIT_REV
+#define RT_GIT_REV "unknown"
+#endif
+
+#define EXIT_USAGE 2   /* bad command line, names or parameters */
+
+/* ==== module kinds ================================================== */
+
+/* What rtlab needs of any module: the head every ops table starts with. */
+typedef struct mod_info {
+  const char *name;        /* module name */
+  const char *summary;     /* one line */
+  const rt_param *params;  /* declared parameters */
+  int nparams;             /* how many */
+} mod_info;
+
+/* One kind of module and how to list, resolve and configure it. */
+typedef struct kind {
+  const char *name;        /* "sched": key in JSON and the option's name */
+  const char *title;       /* heading in `rtlab list` */
+  const char *opt;         /* command-line option of `trial` */
+  const char *doc;         /* that option's line in usage */
+  const char *def;         /* spec used when the option is absent */
+  int (*count)(void);      /* number of built-ins */
+  bool (*at)(int i, mod_info *out);  /* built-in i */
+  int (*resolve)(const char *spec, mod_info *out, rt_pval *vals, char *err, size_t errlen);
+  void (*apply)(rt_config *cfg, const char *spec);  /* put the spec into cfg */
+} kind;
+
+static void sched_info(const rt_sched_ops *o, mod_info *out) {
+  *out = (mod_info){o->name, o->summary, o->params, o->nparams};
+}
+
+static bool sched_at(int i, mod_info *out) {
+  const rt_sched_ops *o = rt_sched_at(i);
+  if (o) sched_info(o, out);
+  return o != NULL;
+}
+
+static int sched_resolve(const char *spec, mod_info *out, rt_pval *vals, char *err,
+                         size_t errlen) {
+  const rt_sched_ops *o;
+  int rc = rt_sched_resolve(spec, &o, vals, err, errlen);
+  if (rc == RT_OK) sched_info(o, out);
+  return rc;
+}
+
+static void sched_apply(rt_config *cfg, const char *spec) { cfg->sched = spec; }
+
+static const kind kinds[] = {
+  {"sched", "scheduler policies", "--sched", "scheduler policy (default go)", "go",
+   rt_sched_count, sched_at, sched_resolve,
+   sched_apply},
+};
+#define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
+
+/* ==== options ======================================================= */
+
+/* One command-line option of a verb. */
+typedef struct opt {
+  const char *name;        /* "--procs" */
+  const char *arg;         /* placeholder in usage ("N"), NULL for a flag */
+  const char **value;      /* where the value goes (options with arg) */
+  bool *flag;              /* set when present (flags) */
+  const char *doc;         /* one line for usage */
+} opt;
+
+/* A verb of the command. */
+typedef struct verb {
+  const char *name;        /* "trial" */
+  const char *synopsis;    /* arguments, for usage */
+  const char *summary;     /* one line */
+  int (*fn)(const struct verb *v, int argc, char **argv);  /* argv[0] is the verb */
+} verb;
+
+static void usage(FILE *f);
+static void verb_usage(FILE *f, const verb *v, const opt *opts);
+
+/* Parses "--name value", "--name=value" and flags.  0 on success, 1 when
+** --help was printed (exit 0), EXIT_USAGE after a message. */
+static int opt_parse(const verb *v, const opt *opts, int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      verb_usage(stdout, v, opts);
+      return 1;
+    }
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    const opt *o = NULL;
+    for (int k = 0; opts[k].name; k++)
+      if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0) o = &opts[k];
+    if (!o) {
+      fprintf(stderr, "rtlab %s: unknown %s '%s' (allowed:", v->name,
+              a[0] == '-' ? "option" : "argument", a);
+      for (int k = 0; opts[k].name; k++) fprintf(stderr, "%s %s", k ? "," : "", opts[k].name);
+      fprintf(stderr, "%s)\n", opts[0].name ? "" : " none");
+      return EXIT_USAGE;
+    }
+    if (!o->arg) {
+      if (eq) {
+        fprintf(stderr, "rtlab %s: option '%s' takes no value\n", v->name, o->name);
+        return EXIT_USAGE;
+      }
+      *o->flag = true;
+    } else if (eq) {
+      *o->value = eq + 1;
+    } else if (i + 1 < argc) {
+      *o->value = argv[++i];
+    } else {
+      fprintf(stderr, "rtlab %s: option '%s' needs a value (%s)\n", v->name, o->name, o->arg);
+      return EXIT_USAGE;
+    }
+  }
+  return 0;
+}
+
+/* Strict integer in [lo, hi] for an option; EXIT_USAGE after a message. */
+static int opt_int(const verb *v, const char *name, const char *s, long lo, long hi,
+                   long *out) {
+  char *end;
+  errno = 0;
+  long x = s && *s ? strtol(s, &end, 10) : 0;
+  if (!s || !*s || *end || errno || x < lo || x > hi) {
+    fprintf(stderr, "rtlab %s: option '%s' wants an integer in [%ld, %ld], got '%s'\n", v->name,
+            name, lo, hi, s ? s : "");
+    return EXIT_USAGE;
+  }
+  *out = x;
+  return 0;
+}
+
+/* ==== list ========================================================== */
+
+static const char *const type_names[] = {"int", "double", "bool", "enum"};
+
+static void list_params_text(const rt_param *ps, int n) {
+  for (int i = 0; i < n; i++) {
+    const rt_param *p = &ps[i];
+    char def[64], range[96] = "";
+    rt_pval dv;
+    rt_params_defaults(p, 1, &dv);
+    rt_param_format(p, dv, def, sizeof def);
+    if (p->type == RT_PT_INT) snprintf(range, sizeof range, "[%.0f, %.0f]", p->min, p->max);
+    else if (p->type == RT_PT_DOUBLE) snprintf(range, sizeof range, "[%g, %g]", p->min, p->max);
+    else if (p->type == RT_PT_BOOL) snprintf(range, sizeof range, "on|off");
+    else snprintf(range, sizeof range, "%s", p->choices);
+    printf("      %-16s %-6s %-8s %-22s %s\n", p->name, type_names[p->type], def, range,
+           p->doc ? p->doc : "");
+  }
+}
+
+static void list_params_json(json_w *j, const rt_param *ps, int n) {
+  json_key(j, "params");
+  json_arr(j);
+  for (int i = 0; i < n; i++) {
+    const rt_param *p = &ps[i];
+    json_obj(j);
+    json_key(j, "name"); json_str(j, p->name);
+    json_key(j, "type"); json_str(j, type_names[p->type]);
+    json_key(j, "default");
+    if (p->type == RT_PT_INT) json_int(j, (int64_t)p->def);
+    else if (p->type == RT_PT_DOUBLE) json_num(j, p->def);
+    else if (p->type == RT_PT_BOOL) json_bool(j, p->def != 0);
+    else {
+      char def[64];
+      rt_param_format(p, (rt_pval){.i = (int64_t)p->def}, def, sizeof def);
+      json_str(j, def);
+    }
+    if (p->type == RT_PT_INT) {
+      json_key(j, "min"); json_int(j, (int64_t)p->min);
+      json_key(j, "max"); json_int(j, (int64_t)p->max);
+    } else if (p->type == RT_PT_DOUBLE) {
+      json_key(j, "min"); json_num(j, p->min);
+      json_key(j, "max"); json_num(j, p->max);
+    }
+    if (p->type == RT_PT_ENUM) {
+      json_key(j, "choices");
+      json_arr(j);
+      for (const char *c = p->choices; c;) {
+        const char *bar = strchr(c, '|');
+        char one[64];
+        snprintf(one, sizeof one, "%.*s", bar ? (int)(bar - c) : (int)strlen(c), c);
+        json_str(j, one);
+        c = bar ? bar + 1 : NULL;
+      }
+      json_arr_end(j);
+    }
+    json_key(j, "doc"); json_str(j, p->doc ? p->doc : "");
+    json_obj_end(j);
+  }
+  json_arr_end(j);
+}
+
+static int verb_list(const verb *v, int argc, char **argv) {
+  bool as_json = false;
+  const opt opts[] = {
+    {"--json", NULL, NULL, &as_json, "one JSON object instead of text"},
+    {0},
+  };
+  int rc = opt_parse(v, opts, argc, argv);
+  if (rc) return rc == 1 ? 0 : rc;
+
+  if (as_json) {
+    json_w j;
+    json_init(&j, stdout);
+    json_obj(&j);
+    for (int k = 0; k < NKINDS; k++) {
+      json_key(&j, kinds[k].name);
+      json_arr(&j);
+      mod_info m;
+      for (int i = 0; kinds[k].at(i, &m); i++) {
+        json_obj(&j);
+        json_key(&j, "name"); json_str(&j, m.name);
+        json_key(&j, "summary"); json_str(&j, m.summary ? m.summary : "");
+        list_params_json(&j, m.params, m.nparams);
+        json_obj_end(&j);
+      }
+      json_arr_end(&j);
+    }
+    json_key(&j, "workloads");
+    json_arr(&j);
+    for (int i = 0; i < wl_count(); i++) {
+      const wl_desc *w = wl_at(i);
+      json_obj(&j);
+      json_key(&j, "name"); json_str(&j, w->name);
+      json_key(&j, "summary"); json_str(&j, w->summary);
+      list_params_json(&j, w->params, w->nparams);
+      json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    putchar('\n');
+    return 0;
+  }
+
+  printf("(parameter rows: name, type, default, range or choices, meaning;\n"
+         " set them as NAME,k=v,k=v)\n");
+  for (int k = 0; k < NKINDS; k++) {
+    printf("\n%s (%s NAME[,k=v...]; default %s):\n", kinds[k].title, kinds[k].opt,
+           kinds[k].def);
+    mod_info m;
+    for (int i = 0; kinds[k].at(i, &m); i++) {
+      printf("  %-12s %s\n", m.name, m.summary ? m.summary : "");
+      list_params_text(m.params, m.nparams);
+    }
+    printf("  (or a path to a .so exporting rt_module_%s)\n", kinds[k].name);
+  }
+  printf("\nworkloads (--workload NAME[,k=v...]):\n");
+  for (int i = 0; i < wl_count(); i++) {
+    const wl_desc *w = wl_at(i);
+    printf("  %-12s %s\n", w->name, w->summary);
+    list_params_text(w->params, w->nparams);
+  }
+  return 0;
+}
+
+/* ==== trial ========================================================= */
+
+/* Writes vals as an object of typed values, keyed by parameter name. */
+static void json_params(json_w *j, const rt_param *ps, int n, const rt_pval *vals) {
+  json_obj(j);
+  for (int i = 0; i < n; i++) {
+    json_key(j, ps[i].name);
+    switch (ps[i].type) {
+    case RT_PT_INT: json_int(j, vals[i].i); break;
+    case RT_PT_DOUBLE: json_num(j, vals[i].d); break;
+    case RT_PT_BOOL: json_bool(j, vals[i].i != 0); break;
+    case RT_PT_ENUM: {
+      char buf[64];
+      rt_param_format(&ps[i], vals[i], buf, sizeof buf);
+      json_str(j, buf);
+      break;
+    }
+    }
+  }
+  json_obj_end(j);
+}
+
+/* Writes "name(k=v,...)" for the readable line. */
+static void text_spec(const char *name, const rt_param *ps, int n, const rt_pval *vals) {
+  printf("%s(", name);
+  for (int i = 0; i < n; i++) {
+    char buf[64];
+    rt_param_format(&ps[i], vals[i], buf, sizeof buf);
+    printf("%s%s=%s", i ? "," : "", ps[i].name, buf);
+  }
+  printf(")");
+}
+
+static int64_t tv_ns(struct timeval tv) {
+  return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int verb_trial(const verb *v, int argc, char **argv) {
+  const char *wspec = NULL, *procs_s = "1", *stack_s = NULL;
+  const char *specs[NKINDS];
+  bool as_json = false;
+  opt opts[NKINDS + 6];
+  int no = 0;
+  opts[no++] = (opt){"--workload", "NAME[,k=v...]", &wspec, NULL, "what to run (rtlab list)"};
+  for (int k = 0; k < NKINDS; k++) {
+    specs[k] = kinds[k].def;
+    opts[no++] = (opt){kinds[k].opt, "NAME[,k=v...]", &specs[k], NULL, kinds[k].doc};
+  }
+  opts[no++] = (opt){"--procs", "N", &procs_s, NULL, "number of Ps, 1..1024 (default 1)"};
+  opts[no++] = (opt){"--stack", "KiB", &stack_s, NULL, "stack per G in KiB (default 64)"};
+  opts[no++] = (opt){"--json", NULL, NULL, &as_json, "one JSON line instead of text"};
+  opts[no] = (opt){0};
+  int rc = opt_parse(v, opts, argc, argv);
+  if (rc) return rc == 1 ? 0 : rc;
+  if (!wspec) {
+    fprintf(stderr, "rtlab trial: --workload is required\n");
+    verb_usage(stderr, v, opts);
+    return EXIT_USAGE;
+  }
+
+  /* Resolve everything before starting, so bad input is exit 2. */
+  char err[1024];
+  const wl_desc *w;
+  rt_pval wvals[RT_MAX_PARAMS];
+  if (wl_resolve(wspec, &w, wvals, err, sizeof err) != RT_OK) {
+    fprintf(stderr, "rtlab trial: %s\n", err);
+    return EXIT_USAGE;
+  }
+  mod_info mods[NKINDS];
+  rt_pval mvals[NKINDS][RT_MAX_PARAMS];
+  rt_config cfg = {0};
+  for (int k = 0; k < NKINDS; k++) {
+    if (kinds[k].resolve(specs[k], &mods[k], mvals[k], err, sizeof err) != RT_OK) {
+      fprintf(stderr, "rtlab trial: %s\n", err);
+      return EXIT_USAGE;
+    }
+    kinds[k].apply(&cfg, specs[k]);
+  }
+  long procs, stack_kb = 64;
+  if (opt_int(v, "--procs", procs_s, 1, 1024, &procs)) return EXIT_USAGE;
+  if (stack_s && opt_int(v, "--stack", stack_s, 16, 1048576, &stack_kb)) return EXIT_USAGE;
+  cfg.procs = (int)procs;
+  cfg.stack_size = (size_t)stack_kb * 1024;
+
+  char when[32], host[256] = "unknown";
+  time_t now = time(NULL);
+  struct tm tm;
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+  if (gethostname(host, sizeof host) != 0) strcpy(host, "unknown");
+  host[sizeof host - 1] = 0;
+
+  /* The trial. */
+  wl_result res;
+  struct rusage ru0, ru1;
+  getrusage(RUSAGE_SELF, &ru0);
+  int64_t t0 = mono_ns();
+  wl_run(&cfg, w, wvals, &res);
+  int64_t wall = mono_ns() - t0;
+  getrusage(RUSAGE_SELF, &ru1);
+  bool ok = res.rc == RT_OK && res.status == 0;
+  int64_t user = tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime);
+  int64_t sys = tv_ns(ru1.ru_stime) - tv_ns(ru0.ru_stime);
+
+  int np = res.rc == RT_OK ? rt_counters(NULL, 0) : 0;
+  uint64_t *cnt = calloc((size_t)(np ? np : 1) * RT_CNT__N, sizeof *cnt);
+  if (!cnt) np = 0;
+  if (np) rt_counters(cnt, np);
+  uint64_t tot[RT_CNT__N] = {0};
+  for (int p = 0; p < np; p++)
+    for (int c = 0; c < RT_CNT__N; c++) tot[c] += cnt[(size_t)p * RT_CNT__N + c];
+
+  if (as_json) {
+    json_w j;
+    json_init(&j, stdout);
+    json_obj(&j);
+    json_key(&j, "workload"); json_str(&j, w->name);
+    json_key(&j, "params"); json_params(&j, w->params, w->nparams, wvals);
+    for (int k = 0; k < NKINDS; k++) {
+      json_key(&j, kinds[k].name);
+      json_obj(&j);
+      json_key(&j, "name"); json_str(&j, mods[k].name);
+      json_key(&j, "params"); json_params(&j, mods[k].params, mods[k].nparams, mvals[k]);
+      json_key(&j, "spec"); json_str(&j, specs[k]);  /* as given: a .so's path is here */
+      json_obj_end(&j);
+    }
+    json_key(&j, "procs"); json_int(&j, procs);
+    json_key(&j, "stack_kb"); json_int(&j, stack_kb);
+    json_key(&j, "status"); json_str(&j, ok ? "ok" : "error");
+    if (!ok) { json_key(&j, "error"); json_str(&j, res.err); }
+    json_key(&j, "wall_ns"); json_int(&j, wall);
+    json_key(&j, "user_ns"); json_int(&j, user);
+    json_key(&j, "sys_ns"); json_int(&j, sys);
+    json_key(&j, "ops"); json_uint(&j, res.ops);
+    json_key(&j, "ns_per_op");
+    if (res.ops) json_num(&j, (double)wall / (double)res.ops);
+    else json_null(&j);
+    json_key(&j, "maxrss_kb"); json_int(&j, ru1.ru_maxrss);
+    json_key(&j, "counters");
+    json_obj(&j);
+    for (int c = 0; c < RT_CNT__N; c++) {
+      json_key(&j, rt_counter_name(c));
+      json_uint(&j, tot[c]);
+    }
+    json_key(&j, "per_p");
+    json_arr(&j);
+    for (int p = 0; p < np; p++) {
+      json_arr(&j);
+      for (int c = 0; c < RT_CNT__N; c++) json_uint(&j, cnt[(size_t)p * RT_CNT__N + c]);
+      json_arr_end(&j);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    json_key(&j, "rev"); json_str(&j, RT_GIT_REV);
+    json_key(&j, "host"); json_str(&j, host);
+    json_key(&j, "time"); json_str(&j, when);
+    json_obj_end(&j);
+    putchar('\n');
+  } else {
+    text_spec(w->name, w->params, w->nparams, wvals);
+    for (int k = 0; k < NKINDS; k++) {
+      printf(" %s=", kinds[k].name);
+      text_spec(mods[k].name, mods[k].params, mods[k].nparams, mvals[k]);
+    }
+    printf(" procs=%ld: %s", procs, ok ? "ok" : "ERROR");
+    printf(", %.3f ms, %llu ops, %.1f ns/op, user %.3f ms, sys %.3f ms, maxrss %ld KiB",
+           wall / 1e6, (unsigned long long)res.ops, res.ops ? (double)wall / res.ops : 0.0,
+           user / 1e6, sys / 1e6, ru1.ru_maxrss);
+    for (int c = 0; c < RT_CNT__N; c++)
+      printf("%s %s %llu", c ? "," : ";", rt_counter_name(c), (unsigned long long)tot[c]);
+    printf("\n");
+  }
+  fflush(stdout);
+  if (!ok) fprintf(stderr, "rtlab trial: %s\n", res.err);
+  free(cnt);
+  return ok ? 0 : 1;
+}
+
+/* ==== help and dispatch ============================================= */
+
+static int verb_help(const verb *v, int argc, char **argv);
+
+static const verb verbs[] = {
+  {"list", "[--json]", "list modules of every kind and the workloads, with parameters",
+   verb_list},
+  {"trial", "--workload NAME[,k=v...] [--sched NAME[,k=v...]] [--procs N] [--stack KiB] [--json]",
+   "run one trial in this process and print one result line", verb_trial},
+  {"help", "[VERB]", "show this help, or a verb's options", verb_help},
+};
+#define NVERBS ((int)(sizeof verbs / sizeof verbs[0]))
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: rtlab VERB [options]\n\nverbs:\n");
+  for (int i = 0; i < NVERBS; i++)
+    fprintf(f, "  %-6s %s\n         %s\n", verbs[i].name, verbs[i].synopsis, verbs[i].summary);
+  fprintf(f, "\n'rtlab VERB --help' lists a verb's options.\n");
+}
+
+static void verb_usage(FILE *f, const verb *v, const opt *opts) {
+  fprintf(f, "usage: rtlab %s %s\n  %s\n", v->name, v->synopsis, v->summary);
+  for (int k = 0; opts && opts[k].name; k++) {
+    char lhs[64];
+    snprintf(lhs, sizeof lhs, "%s%s%s", opts[k].name, opts[k].arg ? " " : "",
+             opts[k].arg ? opts[k].arg : "");
+    fprintf(f, "  %-26s %s\n", lhs, opts[k].doc);
+  }
+}
+
+static const verb *verb_find(const char *name) {
+  for (int i = 0; i < NVERBS; i++)
+    if (strcmp(verbs[i].name, name) == 0) return &verbs[i];
+  return NULL;
+}
+
+static void unknown_verb(const char *name) {
+  fprintf(stderr, "rtlab: unknown verb '%s' (allowed:", name);
+  for (int i = 0; i < NVERBS; i++) fprintf(stderr, "%s %s", i ? "," : "", verbs[i].name);
+  fprintf(stderr, ")\n");
+}
+
+static int verb_help(const verb *v, int argc, char **argv) {
+  if (argc < 2) {
+    usage(stdout);
+    return 0;
+  }
+  const verb *x = verb_find(argv[1]);
+  if (!x) {
+    unknown_verb(argv[1]);
+    return EXIT_USAGE;
+  }
+  if (x == v) {
+    usage(stdout);
+    return 0;
+  }
+  char *args[] = {argv[1], "--help", NULL};
+  return x->fn(x, 2, args);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  const verb *v = verb_find(argv[1]);
+  if (!v) {
+    unknown_verb(argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  return v->fn(v, argc - 1, argv + 1);
+}

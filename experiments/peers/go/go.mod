@@ -1,0 +1,3 @@
+module rtlab/peers
+
+go 1.19

@@ -1,0 +1,196 @@
+// The workloads, shaped as rtlab's experiments/workloads/*.c are: the same
+// goroutines, channels and counts, the same self-checks, the same
+// definition of one operation.
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// yield: gs goroutines call Gosched n times in total.
+func runYield(v map[string]int64) (int64, error) {
+	n, gs := v["n"], v["gs"]
+	done := make([]int64, gs)
+	var wg sync.WaitGroup
+	wg.Add(int(gs))
+	for i := int64(0); i < gs; i++ {
+		share := n / gs
+		if i < n%gs {
+			share++
+		}
+		go func(i, share int64) {
+			for k := int64(0); k < share; k++ {
+				runtime.Gosched()
+				done[i]++
+			}
+			wg.Done()
+		}(i, share)
+	}
+	wg.Wait()
+	total := int64(0)
+	for _, d := range done {
+		total += d
+	}
+	if total != n {
+		return total, fmt.Errorf("yield: %d yields done, want %d", total, n)
+	}
+	return total, nil
+}
+
+// spawn: n goroutines in batches; each bumps a counter and signals.
+func runSpawn(v map[string]int64) (int64, error) {
+	n, batch := v["n"], v["batch"]
+	var ran int64
+	var wg sync.WaitGroup
+	for left := n; left > 0; {
+		k := batch
+		if left < k {
+			k = left
+		}
+		wg.Add(int(k))
+		for i := int64(0); i < k; i++ {
+			go func() {
+				atomic.AddInt64(&ran, 1)
+				wg.Done()
+			}()
+		}
+		wg.Wait()
+		left -= k
+	}
+	if ran != n {
+		return ran, fmt.Errorf("spawn: %d goroutines ran, want %d", ran, n)
+	}
+	return ran, nil
+}
+
+// skynet: a tree with fan-out 10 and n leaves; leaf i sends i up an
+// unbuffered channel, each internal node sums its ten children.
+const skFan = 10
+
+func checkSkynet(v map[string]int64) error {
+	p := int64(1)
+	for p < v["n"] {
+		p *= skFan
+	}
+	if p != v["n"] {
+		return fmt.Errorf("workload 'skynet': parameter 'n' must be a power of 10 "+
+			"(1, 10, 100, ...), got %d", v["n"])
+	}
+	return nil
+}
+
+func skNode(out chan<- int64, num, size int64) {
+	if size == 1 {
+		out <- num
+		return
+	}
+	c := make(chan int64)
+	step := size / skFan
+	for k := int64(0); k < skFan; k++ {
+		go skNode(c, num+k*step, step)
+	}
+	sum := int64(0)
+	for k := 0; k < skFan; k++ {
+		sum += <-c
+	}
+	out <- sum
+}
+
+func runSkynet(v map[string]int64) (int64, error) {
+	n := v["n"]
+	root := make(chan int64)
+	go skNode(root, 0, n)
+	sum := <-root
+	if want := n * (n - 1) / 2; sum != want {
+		return n, fmt.Errorf("skynet: sum %d, want %d", sum, want)
+	}
+	return n, nil
+}
+
+// pingpong: n round trips of an integer over two unbuffered channels.
+func runPingpong(v map[string]int64) (int64, error) {
+	n := v["n"]
+	ping, pong := make(chan int64), make(chan int64)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		for x := range ping {
+			pong <- x + 1
+		}
+		wg.Done()
+	}()
+	var err error
+	i := int64(0)
+	for ; i < n; i++ {
+		ping <- i
+		if y := <-pong; y != i+1 {
+			err = fmt.Errorf("pingpong: round trip %d came back as %d, want %d", i, y, i+1)
+			break
+		}
+	}
+	close(ping)
+	wg.Wait()
+	return i, err
+}
+
+// chanbuf: one producer sends n integers over a channel of capacity cap.
+func runChanbuf(v map[string]int64) (int64, error) {
+	n := v["n"]
+	c := make(chan int64, v["cap"])
+	go func() {
+		for i := int64(0); i < n; i++ {
+			c <- i
+		}
+		close(c)
+	}()
+	var err error
+	want := int64(0)
+	for x := range c {
+		if x != want && err == nil {
+			err = fmt.Errorf("chanbuf: element %d arrived as %d", want, x)
+		}
+		want++
+	}
+	if err == nil && want != n {
+		err = fmt.Errorf("chanbuf: %d elements arrived, want %d", want, n)
+	}
+	return want, err
+}
+
+// pipeline: n items through `stages` goroutines that each add one.
+func runPipeline(v map[string]int64) (int64, error) {
+	n, k := v["n"], v["stages"]
+	src := make(chan int64)
+	go func() {
+		for i := int64(0); i < n; i++ {
+			src <- i
+		}
+		close(src)
+	}()
+	in := src
+	for s := int64(0); s < k; s++ {
+		out := make(chan int64)
+		go func(in <-chan int64, out chan<- int64) {
+			for x := range in {
+				out <- x + 1
+			}
+			close(out)
+		}(in, out)
+		in = out
+	}
+	var err error
+	got := int64(0)
+	for x := range in {
+		if x != got+k && err == nil {
+			err = fmt.Errorf("pipeline: item %d arrived as %d, want %d", got, x, got+k)
+		}
+		got++
+	}
+	if err == nil && got != n {
+		err = fmt.Errorf("pipeline: %d items arrived, want %d", got, n)
+	}
+	return got, err
+}

@@ -1,0 +1,197 @@
+/*
+** chan.c: channels with Go's semantics.
+**
+** An unbuffered send meets a parked receiver and copies straight into its
+** variable (and the reverse for a receive), so a rendezvous costs one lock
+** round and one sched_ready; the woken G goes to the policy as "woken by
+** the running G" (go: runnext).  A buffered channel is a ring; a receiver
+** that finds the buffer full and a sender parked takes the oldest element
+** and moves the sender's value into the freed slot, so FIFO order holds.
+** close wakes every waiter: receivers get the zero value and ok = false,
+** senders die with "send on closed channel", as Go's panic.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+
+/* ==== wait queues ==================================================== */
+
+void chan_enqueue(waitq *q, sudog *s) {
+  s->next = NULL;
+  s->prev = q->last;
+  if (q->last) q->last->next = s;
+  else q->first = s;
+  q->last = s;
+  s->queued = true;
+}
+
+void chan_unqueue(waitq *q, sudog *s) {
+  if (!s->queued) return;
+  if (s->prev) s->prev->next = s->next;
+  else q->first = s->next;
+  if (s->next) s->next->prev = s->prev;
+  else q->last = s->prev;
+  s->next = s->prev = NULL;
+  s->queued = false;
+}
+
+sudog *chan_dequeue(waitq *q) {
+  for (sudog *s; (s = q->first) != NULL;) {
+    chan_unqueue(q, s);
+    uint32_t zero = 0;
+    if (s->is_select &&
+        !atomic_compare_exchange_strong(&s->g->select_done, &zero, 1))
+      continue;  /* another case of that select won already */
+    return s;
+  }
+  return NULL;
+}
+
+/* ==== moving values ================================================== */
+
+static inline void copy_elem(rt_chan *c, void *dst, const void *src) {
+  if (dst && c->elemsize) memcpy(dst, src, c->elemsize);
+}
+
+static inline void *slot(rt_chan *c, size_t i) { return c->buf + i * c->elemsize; }
+
+/* The partner's sudog is done with: mark it and make its G runnable.  Not
+** a byte of s may be touched after sched_ready. */
+static inline void wake(sudog *s, bool success) {
+  s->success = success;
+  s->g->param = s;
+  sched_ready(s->g);
+}
+
+void chan_send_to(rt_chan *c, sudog *r, const void *elem) {
+  copy_elem(c, r->elem, elem);
+  wake(r, true);
+}
+
+void chan_recv_from(rt_chan *c, sudog *s, void *elem) {
+  if (c->cap == 0) {
+    copy_elem(c, elem, s->elem);
+  } else {  /* full buffer: take the head, the sender's value goes to the tail */
+    copy_elem(c, elem, slot(c, c->recvx));
+    copy_elem(c, slot(c, c->recvx), s->elem);
+    if (++c->recvx == c->cap) c->recvx = 0;
+    c->sendx = c->recvx;
+  }
+  wake(s, true);
+}
+
+void chan_buf_take(rt_chan *c, void *elem) {
+  copy_elem(c, elem, slot(c, c->recvx));
+  if (++c->recvx == c->cap) c->recvx = 0;
+  c->count--;
+}
+
+void chan_buf_put(rt_chan *c, const void *elem) {
+  copy_elem(c, slot(c, c->sendx), elem);
+  if (++c->sendx == c->cap) c->sendx = 0;
+  c->count++;
+}
+
+/* ==== the API ======================================================== */
+
+rt_chan *rt_chan_make(size_t elemsize, size_t cap) {
+  if (elemsize && cap > (SIZE_MAX - sizeof(rt_chan)) / elemsize) return NULL;
+  rt_chan *c = calloc(1, sizeof *c + elemsize * cap);
+  if (!c) return NULL;
+  c->elemsize = elemsize;
+  c->cap = cap;
+  return c;
+}
+
+void rt_chan_free(rt_chan *c) { free(c); }
+
+static _Noreturn void block_forever(const char *reason) {
+  for (;;) sched_park(NULL, reason);
+}
+
+void rt_chan_send(rt_chan *c, const void *elem) {
+  if (!c) block_forever("chan send (nil chan)");
+  rt_lock_acquire(&c->lock);
+  if (c->closed) {
+    rt_lock_release(&c->lock);
+    sched_fatal("send on closed channel");
+  }
+  sudog *r = chan_dequeue(&c->recvq);
+  if (r) {
+    chan_send_to(c, r, elem);
+    rt_lock_release(&c->lock);
+    return;
+  }
+  if (c->count < c->cap) {
+    chan_buf_put(c, elem);
+    rt_lock_release(&c->lock);
+    return;
+  }
+  sudog me = { .g = sched_cur(), .elem = (void *)elem };
+  chan_enqueue(&c->sendq, &me);
+  sched_park(&c->lock, "chan send");
+  if (!me.success) sched_fatal("send on closed channel");
+}
+
+bool rt_chan_recv(rt_chan *c, void *elem) {
+  if (!c) block_forever("chan receive (nil chan)");
+  rt_lock_acquire(&c->lock);
+  sudog *s = chan_dequeue(&c->sendq);
+  if (s) {
+    chan_recv_from(c, s, elem);
+    rt_lock_release(&c->lock);
+    return true;
+  }
+  if (c->count > 0) {
+    chan_buf_take(c, elem);
+    rt_lock_release(&c->lock);
+    return true;
+  }
+  if (c->closed) {
+    rt_lock_release(&c->lock);
+    if (elem && c->elemsize) memset(elem, 0, c->elemsize);
+    return false;
+  }
+  sudog me = { .g = sched_cur(), .elem = elem };
+  chan_enqueue(&c->recvq, &me);
+  sched_park(&c->lock, "chan receive");
+  return me.success;  /* on close the closer zeroed *elem */
+}
+
+void rt_chan_close(rt_chan *c) {
+  if (!c) sched_fatal("close of nil channel");
+  rt_lock_acquire(&c->lock);
+  if (c->closed) {
+    rt_lock_release(&c->lock);
+    sched_fatal("close of closed channel");
+  }
+  c->closed = true;
+  /* Collect every waiter, then wake them after the unlock (as Go does). */
+  sudog *woken = NULL, *s;
+  while ((s = chan_dequeue(&c->recvq)) != NULL) {
+    if (s->elem && c->elemsize) memset(s->elem, 0, c->elemsize);
+    s->next = woken;
+    woken = s;
+  }
+  while ((s = chan_dequeue(&c->sendq)) != NULL) {
+    s->next = woken;
+    woken = s;
+  }
+  rt_lock_release(&c->lock);
+  while (woken) {
+    s = woken;
+    woken = s->next;
+    wake(s, false);
+  }
+}
+
+size_t rt_chan_len(rt_chan *c) {
+  if (!c) return 0;
+  rt_lock_acquire(&c->lock);
+  size_t n = c->count;
+  rt_lock_release(&c->lock);
+  return n;
+}
+
+size_t rt_chan_cap(rt_chan *c) { return c ? c->cap : 0; }

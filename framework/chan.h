@@ -1,0 +1,59 @@
+/*
+** chan.h: channel internals shared by chan.c and select.c (internal).
+**
+** A G waiting on a channel is described by a sudog (Go's name) that lives
+** on the waiting G's own stack: it stays valid while the G is parked, and
+** the G leaves the channel only after every waker that could still see the
+** sudog has let go of the channel's lock.
+*/
+#ifndef CHAN_H
+#define CHAN_H
+
+#include "proc.h"
+
+typedef struct sudog sudog;
+struct sudog {
+  rt_g *g;           /* the waiting G */
+  void *elem;        /* value to send, or where a received value goes */
+  sudog *next;       /* queue links; both NULL when not queued */
+  sudog *prev;
+  bool success;      /* true: a value moved; false: woken by close */
+  bool is_select;    /* wakers must win g->select_done first */
+  bool queued;       /* still in its channel's queue */
+  int index;         /* select: the case this sudog stands for */
+};
+
+typedef struct waitq {
+  sudog *first;      /* oldest waiter */
+  sudog *last;       /* newest waiter */
+} waitq;
+
+struct rt_chan {
+  rt_lock lock;      /* guards everything below */
+  size_t elemsize;   /* bytes per element */
+  size_t cap;        /* buffer slots; 0 = unbuffered */
+  size_t count;      /* elements in the buffer */
+  size_t sendx;      /* next slot to fill */
+  size_t recvx;      /* next slot to drain */
+  bool closed;       /* close has run */
+  waitq recvq;       /* parked receivers */
+  waitq sendq;       /* parked senders */
+  char buf[];        /* cap * elemsize bytes */
+};
+
+void chan_enqueue(waitq *q, sudog *s);
+/* Takes the oldest waiter that can still be completed (a select's sudog
+** only when this caller wins its select_done), or NULL. */
+sudog *chan_dequeue(waitq *q);
+/* Removes s if it is still queued. */
+void chan_unqueue(waitq *q, sudog *s);
+
+/* With c locked: hand elem to receiver r (dequeued), or take sender s's
+** value into elem; both wake the partner.  Return with c still locked. */
+void chan_send_to(rt_chan *c, sudog *r, const void *elem);
+void chan_recv_from(rt_chan *c, sudog *s, void *elem);
+/* With c locked and c->count > 0 / < cap: buffer operations. */
+void chan_buf_take(rt_chan *c, void *elem);
+void chan_buf_put(rt_chan *c, const void *elem);
+
+#endif

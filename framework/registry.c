@@ -1,0 +1,440 @@
+/*
+** registry.c: finding modules and turning "name,k=v,..." into a module
+** plus resolved parameter values.
+**
+** Built-in modules come from a table that CMake generates from the module
+** list (rt_modules.c), so this file never names a concrete policy.  Other
+** modules are shared objects loaded with dlopen; they export one getter,
+** rt_module_sched, and we check the ABI version and the table's shape
+** before anything calls into it.
+**
+** Parameters are validated against the module's declared rt_param rows
+** (mimalloc's options table idea): the same parser serves modules and the
+** workloads of experiments/, so every "unknown parameter" or "out of
+** range" message has one shape, naming the owner, the parameter, what is
+** allowed and what was given.  Rules beyond ranges (a power of two) are
+** the module's optional check op, run after parsing.  Parsing is all-or-nothing: on error the
+** caller's values are untouched.  A key given twice is an error (a spec
+** that says two things about one knob is most likely a mistake).
+*/
+#include "rt_module.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Generated from RT_SCHED_POLICIES by CMakeLists.txt; NULL-terminated. */
+extern const rt_sched_ops *(*const rt_builtin_sched[])(void);
+
+/* ==== messages ====================================================== */
+
+/* Writes a message into err (may be NULL) and returns code. */
+__attribute__((format(printf, 4, 5)))
+static int reg_fail(int code, char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+/* A small append-only string for "allowed: a, b, c" lists. */
+typedef struct reg_buf {
+  char s[512];   /* the text, always NUL-terminated */
+  size_t n;      /* bytes used (clamped to sizeof s - 1) */
+} reg_buf;
+
+static void reg_add(reg_buf *b, const char *fmt, ...) {
+  if (b->n >= sizeof b->s - 1) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int w = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
+  va_end(ap);
+  if (w > 0) b->n += (size_t)w;
+  if (b->n > sizeof b->s - 1) b->n = sizeof b->s - 1;
+}
+
+/* ==== counters ====================================================== */
+
+static const char *const reg_cnt_names[] = {
+#define RT_X_(id, name) name,
+  RT_COUNTERS(RT_X_)
+#undef RT_X_
+};
+
+const char *rt_counter_name(int i) {
+  return i >= 0 && i < RT_CNT__N ? reg_cnt_names[i] : NULL;
+}
+
+/* ==== built-in modules ============================================== */
+
+int rt_sched_count(void) {
+  int n = 0;
+  while (rt_builtin_sched[n]) n++;
+  return n;
+}
+
+const rt_sched_ops *rt_sched_at(int i) {
+  if (i < 0 || i >= rt_sched_count()) return NULL;
+  return rt_builtin_sched[i]();
+}
+
+const rt_sched_ops *rt_sched_find(const char *name) {
+  if (!name) return NULL;
+  for (int i = 0; rt_builtin_sched[i]; i++) {
+    const rt_sched_ops *ops = rt_builtin_sched[i]();
+    if (ops && ops->name && strcmp(ops->name, name) == 0) return ops;
+  }
+  return NULL;
+}
+
+/* ==== loaded modules ================================================ */
+
+/* A module name is [a-z0-9_]+: it appears in specs, JSON and file names. */
+static bool reg_goodname(const char *s) {
+  if (!s || !*s) return false;
+  for (; *s; s++)
+    if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_'))
+      return false;
+  return true;
+}
+
+/* Checks a parameter table: names, types, defaults within range, enum
+** choices present.  Writes what is wrong to err. */
+static int reg_check_params(const char *what, const rt_param *ps, int n,
+                            char *err, size_t errlen) {
+  if (n < 0 || n > RT_MAX_PARAMS)
+    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
+                    what, n, RT_MAX_PARAMS);
+  if (n > 0 && !ps)
+    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters but no table", what, n);
+  for (int i = 0; i < n; i++) {
+    const rt_param *p = &ps[i];
+    if (!reg_goodname(p->name))
+      return reg_fail(RT_EINVAL, err, errlen, "%s: parameter %d has a bad name (want [a-z0-9_]+)",
+                      what, i);
+    switch (p->type) {
+    case RT_PT_INT: case RT_PT_DOUBLE:
+      if (!(p->min <= p->def && p->def <= p->max))
+        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': default %g outside [%g, %g]",
+                        what, p->name, p->def, p->min, p->max);
+      break;
+    case RT_PT_BOOL:
+      if (p->def != 0 && p->def != 1)
+        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': bool default must be 0 or 1",
+                        what, p->name);
+      break;
+    case RT_PT_ENUM: {
+      int nch = 1;
+      if (!p->choices || !*p->choices)
+        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': enum without choices",
+                        what, p->name);
+      for (const char *c = p->choices; *c; c++) nch += *c == '|';
+      if (p->def < 0 || p->def >= nch || p->def != (double)(int)p->def)
+        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': default index %g, have %d choices",
+                        what, p->name, p->def, nch);
+      break;
+    }
+    default:
+      return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': unknown type %d",
+                      what, p->name, (int)p->type);
+    }
+  }
+  return RT_OK;
+}
+
+int rt_sched_load(const char *path, const rt_sched_ops **out, char *err,
+                  size_t errlen) {
+  if (out) *out = NULL;
+  if (!path || !*path)
+    return reg_fail(RT_EINVAL, err, errlen, "sched module: empty path");
+  /* dlopen searches the library path for a bare "x.so"; a user who names a
+  ** file means that file, so make it relative to the working directory. */
+  char file[4096];
+  if (snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path) >= (int)sizeof file)
+    return reg_fail(RT_EINVAL, err, errlen, "sched module: path too long");
+  void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char *why = dlerror();
+    return reg_fail(RT_ENOENT, err, errlen, "sched module '%s': cannot load: %s", path,
+                    why ? why : "unknown error");
+  }
+  const rt_sched_ops *(*get)(void);
+  *(void **)&get = dlsym(h, "rt_module_sched");
+  if (!get) {
+    dlclose(h);
+    return reg_fail(RT_EINVAL, err, errlen,
+                    "sched module '%s': no symbol rt_module_sched (a module exports "
+                    "const rt_sched_ops *rt_module_sched(void))", path);
+  }
+  const rt_sched_ops *ops = get();
+  char what[600];
+  snprintf(what, sizeof what, "sched module '%s'", path);
+  int rc = RT_OK;
+  if (!ops)
+    rc = reg_fail(RT_EINVAL, err, errlen, "%s: rt_module_sched returned NULL", what);
+  else if (ops->abi != RT_ABI_VERSION)
+    rc = reg_fail(RT_EABI, err, errlen, "%s: built for ABI %u, this rtlab has ABI %d", what,
+                  (unsigned)ops->abi, RT_ABI_VERSION);
+  else if (!reg_goodname(ops->name))
+    rc = reg_fail(RT_EINVAL, err, errlen, "%s: missing or bad name (want [a-z0-9_]+)", what);
+  else if (!ops->ready || !ops->pick || !ops->runnable)
+    rc = reg_fail(RT_EINVAL, err, errlen, "%s: ops ready, pick and runnable are required", what);
+  else
+    rc = reg_check_params(what, ops->params, ops->nparams, err, errlen);
+  if (rc != RT_OK) {
+    dlclose(h);
+    return rc;
+  }
+  /* The handle stays open: the table and its code live as long as we do. */
+  if (out) *out = ops;
+  return RT_OK;
+}
+
+/* ==== parameters ==================================================== */
+
+void rt_params_defaults(const rt_param *ps, int n, rt_pval *vals) {
+  for (int i = 0; i < n; i++) {
+    if (ps[i].type == RT_PT_DOUBLE) vals[i].d = ps[i].def;
+    else vals[i].i = (int64_t)ps[i].def;
+  }
+}
+
+/* Finds choice `s` (len bytes) in "a|b|c": its index, or -1. */
+static int reg_choice(const char *choices, const char *s, size_t len) {
+  int idx = 0;
+  for (const char *c = choices; c; idx++) {
+    const char *bar = strchr(c, '|');
+    size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+    if (cl == len && strncmp(c, s, len) == 0) return idx;
+    c = bar ? bar + 1 : NULL;
+  }
+  return -1;
+}
+
+/* Integer with an optional decimal suffix k (1e3), M (1e6), G (1e9). */
+static bool reg_int(const char *s, int64_t *out) {
+  if (!*s || isspace((unsigned char)*s)) return false;
+  errno = 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || errno) return false;
+  long long mul = 1;
+  if (*end == 'k') mul = 1000, end++;
+  else if (*end == 'M') mul = 1000000, end++;
+  else if (*end == 'G') mul = 1000000000, end++;
+  if (*end) return false;
+  if (__builtin_mul_overflow(v, mul, &v)) return false;
+  *out = v;
+  return true;
+}
+
+static bool reg_double(const char *s, double *out) {
+  if (!*s || isspace((unsigned char)*s)) return false;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end || errno || !isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+static bool reg_bool(const char *s, int64_t *out) {
+  static const char *const yes[] = {"on", "true", "1", "yes"};
+  static const char *const no[] = {"off", "false", "0", "no"};
+  for (int i = 0; i < 4; i++) {
+    if (strcasecmp(s, yes[i]) == 0) { *out = 1; return true; }
+    if (strcasecmp(s, no[i]) == 0) { *out = 0; return true; }
+  }
+  return false;
+}
+
+/* Parses one value v for parameter p into *out, or writes the message. */
+static int reg_value(const char *what, const rt_param *p, const char *v, rt_pval *out,
+                     char *err, size_t errlen) {
+  switch (p->type) {
+  case RT_PT_INT: {
+    int64_t x;
+    if (reg_int(v, &x) && x >= p->min && x <= p->max) { out->i = x; return RT_OK; }
+    return reg_fail(RT_EINVAL, err, errlen,
+                    "%s: parameter '%s' wants an integer in [%.0f, %.0f], got '%s'",
+                    what, p->name, p->min, p->max, v);
+  }
+  case RT_PT_DOUBLE: {
+    double x;
+    if (reg_double(v, &x) && x >= p->min && x <= p->max) { out->d = x; return RT_OK; }
+    return reg_fail(RT_EINVAL, err, errlen,
+                    "%s: parameter '%s' wants a number in [%g, %g], got '%s'",
+                    what, p->name, p->min, p->max, v);
+  }
+  case RT_PT_BOOL:
+    if (reg_bool(v, &out->i)) return RT_OK;
+    return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' wants on|off, got '%s'",
+                    what, p->name, v);
+  case RT_PT_ENUM: {
+    int idx = reg_choice(p->choices, v, strlen(v));
+    if (idx >= 0) { out->i = idx; return RT_OK; }
+    return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' wants %s, got '%s'",
+                    what, p->name, p->choices, v);
+  }
+  }
+  return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' has an unknown type", what, p->name);
+}
+
+/* Trims spaces at both ends of s in place; returns the new start. */
+static char *reg_trim(char *s) {
+  while (isspace((unsigned char)*s)) s++;
+  char *e = s + strlen(s);
+  while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+  return s;
+}
+
+int rt_params_parse(const char *what, const rt_param *ps, int n,
+                    const char *kvs, rt_pval *vals, char *err, size_t errlen) {
+  if (!what) what = "parameters";
+  if (n < 0 || n > RT_MAX_PARAMS)
+    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
+                    what, n, RT_MAX_PARAMS);
+  if (!kvs || !*kvs) return RT_OK;
+  char *copy = strdup(kvs);
+  if (!copy) return reg_fail(RT_ENOMEM, err, errlen, "%s: out of memory", what);
+  rt_pval tmp[RT_MAX_PARAMS];
+  memcpy(tmp, vals, sizeof(rt_pval) * (size_t)n);
+  uint32_t seen = 0;             /* bit i: parameter i was given */
+  int rc = RT_OK;
+  char *save = NULL;
+  /* strtok_r would skip empty items; walk the commas by hand instead. */
+  for (char *item = copy; rc == RT_OK && item; item = save) {
+    char *comma = strchr(item, ',');
+    save = comma ? comma + 1 : NULL;
+    if (comma) *comma = 0;
+    char *eq = strchr(item, '=');
+    char *key = reg_trim(item);
+    if (!*key && !eq) {
+      rc = reg_fail(RT_EINVAL, err, errlen, "%s: empty item in parameter list '%s'", what, kvs);
+      break;
+    }
+    if (!eq) {
+      rc = reg_fail(RT_EINVAL, err, errlen, "%s: expected key=value, got '%s'", what, key);
+      break;
+    }
+    *eq = 0;
+    key = reg_trim(key);
+    char *val = reg_trim(eq + 1);
+    int idx = -1;
+    for (int i = 0; i < n; i++)
+      if (strcmp(ps[i].name, key) == 0) { idx = i; break; }
+    if (idx < 0) {
+      reg_buf b = {.n = 0};
+      for (int i = 0; i < n; i++) reg_add(&b, "%s%s", i ? ", " : "", ps[i].name);
+      rc = reg_fail(RT_EINVAL, err, errlen, "%s: unknown parameter '%s' (allowed: %s)", what, key,
+                    n ? b.s : "none");
+      break;
+    }
+    if (seen & (1u << idx)) {
+      rc = reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' given twice", what, key);
+      break;
+    }
+    seen |= 1u << idx;
+    rc = reg_value(what, &ps[idx], val, &tmp[idx], err, errlen);
+  }
+  free(copy);
+  if (rc == RT_OK) memcpy(vals, tmp, sizeof(rt_pval) * (size_t)n);
+  return rc;
+}
+
+int rt_param_format(const rt_param *p, rt_pval v, char *buf, size_t len) {
+  switch (p->type) {
+  case RT_PT_INT:
+    return snprintf(buf, len, "%lld", (long long)v.i);
+  case RT_PT_DOUBLE: {
+    /* Shortest form that reads back to the same double. */
+    for (int prec = 6; prec <= 17; prec++) {
+      char tmp[64];
+      snprintf(tmp, sizeof tmp, "%.*g", prec, v.d);
+      if (strtod(tmp, NULL) == v.d || prec == 17) return snprintf(buf, len, "%s", tmp);
+    }
+    return snprintf(buf, len, "%.17g", v.d);
+  }
+  case RT_PT_BOOL:
+    return snprintf(buf, len, "%s", v.i ? "on" : "off");
+  case RT_PT_ENUM: {
+    const char *c = p->choices;
+    for (int64_t i = 0; c && i < v.i; i++) {
+      c = strchr(c, '|');
+      if (c) c++;
+    }
+    if (!c || v.i < 0) {
+      if (len) snprintf(buf, len, "?");
+      return RT_EINVAL;
+    }
+    const char *bar = strchr(c, '|');
+    int cl = bar ? (int)(bar - c) : (int)strlen(c);
+    return snprintf(buf, len, "%.*s", cl, c);
+  }
+  }
+  if (len) snprintf(buf, len, "?");
+  return RT_EINVAL;
+}
+
+/* ==== resolving a spec ============================================== */
+
+int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
+                     rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen) {
+  if (out) *out = NULL;
+  if (!spec) spec = "go";
+  const char *comma = strchr(spec, ',');
+  size_t nl = comma ? (size_t)(comma - spec) : strlen(spec);
+  char name[4096];
+  if (nl >= sizeof name) return reg_fail(RT_EINVAL, err, errlen, "sched name too long");
+  memcpy(name, spec, nl);
+  name[nl] = 0;
+
+  const rt_sched_ops *ops = NULL;
+  bool isfile = strchr(name, '/') || (nl >= 3 && strcmp(name + nl - 3, ".so") == 0);
+  if (isfile) {
+    int rc = rt_sched_load(name, &ops, err, errlen);
+    if (rc != RT_OK) return rc;
+  } else {
+    ops = rt_sched_find(name);
+    if (!ops) {
+      reg_buf b = {.n = 0};
+      for (int i = 0; rt_builtin_sched[i]; i++) reg_add(&b, "%s, ", rt_builtin_sched[i]()->name);
+      return reg_fail(RT_ENOENT, err, errlen,
+                      "unknown sched '%s' (allowed: %sor a path to a .so)", name, b.s);
+    }
+  }
+  char what[4200];
+  snprintf(what, sizeof what, "sched '%s'", ops->name);
+  if (ops->nparams < 0 || ops->nparams > RT_MAX_PARAMS)
+    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
+                    what, ops->nparams, RT_MAX_PARAMS);
+  rt_pval tmp[RT_MAX_PARAMS];
+  memset(tmp, 0, sizeof tmp);
+  rt_params_defaults(ops->params, ops->nparams, tmp);
+  int rc = rt_params_parse(what, ops->params, ops->nparams, comma ? comma + 1 : NULL, tmp,
+                           err, errlen);
+  if (rc != RT_OK) return rc;
+  /* Rules the ranges cannot express belong to the module; it words the
+  ** message, and we supply one if it did not. */
+  if (ops->check) {
+    if (err && errlen) err[0] = 0;
+    rc = ops->check(tmp, err, errlen);
+    if (rc != RT_OK) {
+      if (err && errlen && !err[0])
+        reg_fail(rc, err, errlen, "%s: parameters rejected by the module's check (%d)", what, rc);
+      return rc < 0 ? rc : RT_EINVAL;
+    }
+  }
+  if (vals) memcpy(vals, tmp, sizeof tmp);
+  if (out) *out = ops;
+  return RT_OK;
+}

@@ -1,0 +1,153 @@
+#!/bin/sh
+# test_cli.sh: the rtlab command as a user meets it: exit codes, the exact
+# messages for bad names and values, `list` in both forms, and every field
+# of `trial --json`.  No Python: grep -E on the one JSON line (when python3
+# happens to be installed, it also checks that the line parses).
+#
+# usage: test_cli.sh RTLAB [REGMOD_DIR]
+# Exit code 0 when every check passes, 1 otherwise.
+
+RTLAB=$1
+MODDIR=${2:-.}
+TMP=${TMPDIR:-/tmp}/rtlab_cli.$$
+mkdir -p "$TMP" || exit 1
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# run ARGS...: runs rtlab, leaving stdout in $TMP/out, stderr in $TMP/err, code in $rc.
+run() {
+  "$RTLAB" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+}
+
+# expect CODE ARGS...: runs rtlab and checks its exit code.
+expect() {
+  want=$1; shift
+  run "$@"
+  [ "$rc" = "$want" ] || fail "rtlab $*: exit $rc, want $want (stderr: $(cat "$TMP/err"))"
+}
+
+# has FILE TEXT: FILE holds TEXT literally.
+has() {
+  grep -qF -- "$2" "$TMP/$1" || fail "$1 of the last command lacks: $2 (got: $(head -c 400 "$TMP/$1"))"
+}
+
+# json REGEX: the trial's JSON line matches the extended regex.
+json() {
+  grep -qE -- "$1" "$TMP/out" || fail "JSON lacks /$1/ in: $(cat "$TMP/out")"
+}
+
+# ---- help and verbs ----
+expect 0
+has out "usage: rtlab VERB"
+has out "trial"
+has out "list"
+expect 0 help
+has out "trial"
+expect 0 help trial
+has out "--workload"
+expect 0 trial --help
+has out "--procs"
+expect 2 frobnicate
+has err "rtlab: unknown verb 'frobnicate' (allowed: list, trial, help)"
+expect 2 help frobnicate
+
+# ---- list ----
+expect 0 list
+for w in yield spawn skynet pingpong chanbuf pipeline; do has out "  $w "; done
+has out "  go "
+has out "global_every"
+has out "[1, 1000000]"
+expect 0 list --json
+[ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "list --json: not one line"
+has out '"sched":[{"name":"go"'
+has out '"workloads":[{"name":"yield"'
+has out '{"name":"runnext","type":"bool","default":true,'
+has out '{"name":"cap","type":"int","default":128,"min":0,"max":100000000,'
+expect 2 list --bogus
+has err "rtlab list: unknown option '--bogus' (allowed: --json)"
+
+# ---- trial: bad input is exit 2 with a message saying what is allowed ----
+expect 2 trial
+has err "rtlab trial: --workload is required"
+has err "usage: rtlab trial"
+expect 2 trial --workload foo
+has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline)"
+expect 2 trial --workload yield,m=3
+has err "rtlab trial: workload 'yield': unknown parameter 'm' (allowed: n, gs)"
+expect 2 trial --workload skynet,n=500
+has err "workload 'skynet': parameter 'n' must be a power of 10 (1, 10, 100, ...), got 500"
+expect 2 trial --workload yield --sched foo
+has err "rtlab trial: unknown sched 'foo' (allowed: go, "
+has err "or a path to a .so)"
+expect 2 trial --workload yield --sched go,globl_every=31
+has err "rtlab trial: sched 'go': unknown parameter 'globl_every' (allowed: local_size, global_every, steal_fraction, runnext)"
+expect 2 trial --workload yield --sched go,global_every=abc
+has err "sched 'go': parameter 'global_every' wants an integer in [1, 1000000], got 'abc'"
+expect 2 trial --workload yield --sched go,runnext=maybe
+has err "sched 'go': parameter 'runnext' wants on|off, got 'maybe'"
+expect 2 trial --workload yield --sched go,local_size=100
+has err "rtlab trial: sched 'go': parameter 'local_size' "
+expect 2 trial --workload yield --sched "$MODDIR/regmod_abi.so"
+has err "sched module '$MODDIR/regmod_abi.so': built for ABI 7, this rtlab has ABI 1"
+expect 2 trial --workload yield --sched ./no_such_module.so
+has err "sched module './no_such_module.so': cannot load"
+for p in 0 1025 -1 x 2x ''; do
+  expect 2 trial --workload yield --procs "$p"
+  has err "rtlab trial: option '--procs' wants an integer in [1, 1024], got '$p'"
+done
+expect 2 trial --workload yield --stack 8
+has err "option '--stack' wants an integer in [16, 1048576], got '8'"
+expect 2 trial --workload yield --procs
+has err "option '--procs' needs a value (N)"
+expect 2 trial --workload yield --frob
+has err "unknown option '--frob' (allowed: --workload, --sched, --procs, --stack, --json)"
+expect 2 trial --workload yield --json=yes
+has err "option '--json' takes no value"
+
+# ---- trial: the readable line ----
+expect 0 trial --workload pingpong,n=100
+has out "pingpong(n=100) sched=go(local_size=256,global_every=61,steal_fraction=0.5,runnext=on) procs=1: ok,"
+has out "100 ops"
+has out "switches "
+
+# ---- trial --json: every field ----
+expect 0 trial --workload=yield,n=1000,gs=3 --sched go,global_every=31,runnext=off --procs 2 --stack 32 --json
+[ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "trial --json: not exactly one line"
+[ -s "$TMP/err" ] && fail "trial --json wrote to stderr: $(cat "$TMP/err")"
+N='[0-9]+'
+json '^\{"workload":"yield",'
+json '"params":\{"n":1000,"gs":3\}'
+json '"sched":\{"name":"go","params":\{"local_size":256,"global_every":31,"steal_fraction":0\.5,"runnext":false\},"spec":"go,global_every=31,runnext=off"\}'
+json '"procs":2,'
+json '"stack_kb":32,'
+json '"status":"ok",'
+json "\"wall_ns\":$N,"
+json "\"user_ns\":$N,"
+json "\"sys_ns\":$N,"
+json '"ops":1000,'
+json '"ns_per_op":[0-9.e+-]+,'
+json "\"maxrss_kb\":$N,"
+C="\"switches\":$N,\"steals\":$N,\"global\":$N,\"spills\":$N,\"parks\":$N,\"wakeups\":$N,\"spawns\":$N,\"idles\":$N"
+P="\\[$N(,$N){7}\\]"
+json "\"counters\":\\{$C,\"per_p\":\\[$P,$P\\]\\}"
+json '"rev":"[^"]+",'
+json '"host":"[^"]+",'
+json '"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"\}$'
+grep -q '"error"' "$TMP/out" && fail "a passing trial has an error field"
+if command -v python3 >/dev/null 2>&1; then
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/out" || fail "trial --json does not parse"
+  run list --json
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/out" || fail "list --json does not parse"
+fi
+
+# a loaded module works like a built-in in a trial's resolution (its ops are stubs,
+# so only resolution is checked, through a bad parameter)
+expect 2 trial --workload yield --sched "$MODDIR/regmod_ok.so,dpeth=3"
+has err "sched 'regtest': unknown parameter 'dpeth' (allowed: depth, ratio, fast, order)"
+
+[ "$fails" -eq 0 ] && exit 0
+echo "test_cli: $fails check(s) failed" >&2
+exit 1
