@@ -4,6 +4,7 @@
 */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "rt_module.h"
 
 void rt_ctx_entry(void);  /* ctx_*.S */
 
@@ -45,7 +47,38 @@ void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg) {
 # error "rtlab has context switches for x86-64 and aarch64 only"
 #endif
 
-/* ==== stacks ========================================================= */
+/* ==== stacks ========================================================
+**
+** Stacks come from slabs of CTX_SLAB stacks, one mmap each, laid out as
+** [guard][stack][guard][stack]...  and are never unmapped while a runtime
+** runs (dead Gs keep theirs for reuse).  A guard page made with mprotect
+** splits the mapping in two, and Linux allows only vm.max_map_count
+** (65530 by default) mappings: a million Gs would run out.  So guards are
+** installed with MADV_GUARD_INSTALL (Linux 6.13+), which does not split;
+** where that is missing, with mprotect while the mapping budget lasts,
+** and beyond it not at all.  An unguarded stack carries a canary word at
+** its low end instead, which the scheduler checks when the G switches out,
+** so its overflow is still reported (after the fact).
+*/
+
+#ifndef MADV_GUARD_INSTALL
+# define MADV_GUARD_INSTALL 102
+#endif
+#define CTX_SLAB 16
+
+static struct {
+  rt_lock lock;            /* guards everything below */
+  struct slabrec {
+    char *base;            /* start of the mapping */
+    size_t len;            /* its length */
+    struct slabrec *next;  /* older slabs */
+  } *slabs;                /* every slab, for ctx_stacks_release */
+  char *cur;               /* next unused stack slot of the newest slab */
+  int left;                /* slots left in it */
+  size_t size;             /* usable bytes per stack of the current slabs */
+  int mode;                /* 0 unknown, 1 madvise guards, 2 mprotect, 3 none */
+  long budget;             /* mprotect guards still allowed */
+} CS;
 
 size_t ctx_page_size(void) {
   static size_t page;
@@ -58,21 +91,77 @@ static size_t round_page(size_t n) {
   return (n + pg - 1) & ~(pg - 1);
 }
 
-char *ctx_stack_alloc(size_t size) {
-  size_t pg = ctx_page_size(), len = round_page(size) + pg;
-  char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (base == MAP_FAILED) return NULL;
-  if (mprotect(base, pg, PROT_NONE) != 0) {  /* the guard page */
-    munmap(base, len);
-    return NULL;
+static long ctx_map_budget(void) {
+  long max = 65530;
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+  if (f) {
+    if (fscanf(f, "%ld", &max) != 1) max = 65530;
+    fclose(f);
   }
-  return base + pg;
+  return max / 2 - 4096;   /* leave room for the program's own mappings */
 }
 
-void ctx_stack_free(char *lo, size_t size) {
+/* Guards the page at g; false when no guard could be made. */
+static bool ctx_guard(char *g) {
   size_t pg = ctx_page_size();
-  munmap(lo - pg, round_page(size) + pg);
+  if (CS.mode <= 1) {
+    if (madvise(g, pg, MADV_GUARD_INSTALL) == 0) {
+      CS.mode = 1;
+      return true;
+    }
+    CS.mode = 2;
+    CS.budget = ctx_map_budget();
+  }
+  if (CS.mode == 2 && CS.budget > 0 && mprotect(g, pg, PROT_NONE) == 0) {
+    CS.budget -= 2;  /* the guard and the split-off rest */
+    return true;
+  }
+  return false;
+}
+
+char *ctx_stack_alloc(size_t size, bool *guarded) {
+  size_t pg = ctx_page_size(), stride = round_page(size) + pg;
+  rt_lock_acquire(&CS.lock);
+  if (CS.left == 0 || CS.size != round_page(size)) {
+    size_t len = stride * CTX_SLAB;
+    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    struct slabrec *r = base == MAP_FAILED ? NULL : malloc(sizeof *r);
+    if (!r) {
+      if (base != MAP_FAILED) munmap(base, len);
+      rt_lock_release(&CS.lock);
+      return NULL;
+    }
+    r->base = base;
+    r->len = len;
+    r->next = CS.slabs;
+    CS.slabs = r;
+    CS.cur = base;
+    CS.left = CTX_SLAB;
+    CS.size = round_page(size);
+  }
+  char *guard = CS.cur;
+  CS.cur += stride;
+  CS.left--;
+  *guarded = ctx_guard(guard);
+  rt_lock_release(&CS.lock);
+  char *lo = guard + pg;
+  if (!*guarded) *(uint64_t *)lo = CTX_CANARY;  /* touches a page: only if needed */
+  return lo;
+}
+
+void ctx_stacks_release(void) {
+  rt_lock_acquire(&CS.lock);
+  for (struct slabrec *r = CS.slabs, *nx; r; r = nx) {
+    nx = r->next;
+    munmap(r->base, r->len);
+    free(r);
+  }
+  CS.slabs = NULL;
+  CS.cur = NULL;
+  CS.left = 0;
+  if (CS.mode == 2) CS.budget = ctx_map_budget();
+  rt_lock_release(&CS.lock);
 }
 
 /* ==== overflow report ================================================ */

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Saves the running context's registers on its stack, stores its sp in
 ** *save_sp and resumes the context whose sp is to_sp. */
@@ -21,11 +22,15 @@ void rt_ctx_swap(void **save_sp, void *to_sp);
 ** never return.  Returns the context's sp. */
 void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg);
 
-/* Maps a stack of `size` usable bytes (rounded up to pages) plus a guard
-** page below it.  Returns its lowest usable byte, or NULL. */
-char *ctx_stack_alloc(size_t size);
-void ctx_stack_free(char *lo, size_t size);
+/* A stack of `size` usable bytes (rounded up to pages) with, when the OS
+** allows (*guarded), a guard page below it; without one, CTX_CANARY in its
+** lowest 8 bytes.  Returns its lowest usable byte, or NULL.  Stacks live until
+** ctx_stacks_release, which unmaps all of them (end of a run). */
+char *ctx_stack_alloc(size_t size, bool *guarded);
+void ctx_stacks_release(void);
 size_t ctx_page_size(void);
+
+#define CTX_CANARY 0x5AFE57ACC0DE5AFEull
 
 /* Installs the SIGSEGV handler (once per process) and gives the calling
 ** thread an alternate signal stack.  `describe` is asked whether a fault

@@ -190,10 +190,20 @@ static inline void g_start_on(m *mm, proc *p, rt_g *g, bool inherit) {
   mm->cur = g;
 }
 
+/* A G switching out must not have run past its stack: guard pages catch
+** most overflows as they happen; the canary catches the rest (stacks the
+** OS gave no guard, see ctx.c) at the next switch. */
+static inline void g_check_stack(rt_g *g) {
+  if (__builtin_expect(!g->guarded && *(const uint64_t *)g->stack_lo != CTX_CANARY, 0))
+    sched_fatal("stack overflow: the canary at the bottom of the %zu KiB stack was "
+                "overwritten", g->stack_size / 1024);
+}
+
 /* The running G stops (the caller set mm->act): switch to the policy's
 ** next G, or to the scheduler context when there is none. */
 static void g_leave(m *mm, rt_g *self, bool dying) {
   proc *p = mm->p;
+  g_check_stack(self);
   bool inherit = false;
   rt_g *next = NULL;
   if (!atomic_load_explicit(&S.done, memory_order_relaxed))
@@ -435,7 +445,8 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
     p->ngfree--;
   } else {
     g = calloc(1, sizeof *g);
-    char *lo = g ? ctx_stack_alloc(S.stack_size) : NULL;
+    bool guarded = false;
+    char *lo = g ? ctx_stack_alloc(S.stack_size, &guarded) : NULL;
     if (!lo) {
       free(g);
       sched_fatal("out of memory: no stack for a new goroutine (%zu KiB)",
@@ -443,6 +454,7 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
     }
     g->stack_lo = lo;
     g->stack_size = S.stack_size;
+    g->guarded = guarded;
 #ifdef RT_TSAN
     g->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -459,7 +471,11 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   g->param = NULL;
   atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
   atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-  g->sp = rt_ctx_init(g->stack_lo, g->stack_size, g_entry, g);
+  /* Stacks lie a power of two apart, so their tops would all fall into
+  ** the same cache sets; starting each a different number of lines below
+  ** its top ("colouring") spreads them. */
+  size_t color = (((uintptr_t)g->stack_lo / S.stack_size) % 16) * 128;
+  g->sp = rt_ctx_init(g->stack_lo, g->stack_size - color, g_entry, g);
   p->sp.cnt[RT_CNT_SPAWNS]++;
   return g;
 }
@@ -502,6 +518,7 @@ void rt_yield(void) {
     next = S.ops->pick(&p->sp, &inherit);
     if (!next) return;  /* nothing else to run here: carry on */
   }
+  g_check_stack(self);
   mm->act = ACT_READY;
   mm->actg = self;
   mm->actwhy = RT_WHY_YIELD;
@@ -635,12 +652,12 @@ static void runtime_free(void) {
   for (int i = 0; i < S.nprocs; i++) free(S.ps[i].sp.state);
   for (rt_g *g = S.allg, *nx; g; g = nx) {
     nx = g->allnext;
-    ctx_stack_free(g->stack_lo, g->stack_size);
 #ifdef RT_TSAN
     __tsan_destroy_fiber(g->tsan_fiber);
 #endif
     free(g);
   }
+  ctx_stacks_release();
   for (int i = 1; i < S.nm; i++) free(S.allm[i]);
   free(S.allm);
   free(S.all);

@@ -29,6 +29,7 @@ struct rt_g {
   void *sp;                   /* saved stack pointer while switched out */
   char *stack_lo;             /* lowest usable byte of the stack */
   size_t stack_size;          /* usable bytes above stack_lo */
+  bool guarded;               /* a guard page lies below; else a canary */
   rt_fn fn;                   /* entry function of the current life */
   void *arg;                  /* its argument */
   _Atomic int status;         /* g_status */

@@ -152,8 +152,10 @@ static void b_main(void *arg) {
 
 int main(void) {
   size_t size = 64 * 1024;
-  char *stack = ctx_stack_alloc(size);
+  bool guarded;
+  char *stack = ctx_stack_alloc(size, &guarded);
   CHECK(stack != NULL);
+  CHECK(guarded || *(uint64_t *)stack == CTX_CANARY);
   b_sp = rt_ctx_init(stack, size, b_main, NULL);
 
   fesetround(FE_TOWARDZERO);
@@ -176,6 +178,6 @@ int main(void) {
   CHECK_EQ(b_first_mxcsr & 0xFFC0, 0x1F80);
 #endif
   fesetround(FE_TONEAREST);
-  ctx_stack_free(stack, size);
+  ctx_stacks_release();
   return check_done("test_ctx");
 }
