@@ -10,10 +10,47 @@
 ** close wakes every waiter: receivers get the zero value and ok = false,
 ** senders die with "send on closed channel", as Go's panic.
 */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chan.h"
+
+/* ==== the channel lock (see chan.h) ================================= */
+
+static inline void chan_pause(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+#define CHAN_SPINS 64  /* pause rounds between thread yields */
+
+void chan_lock_slow(rt_chan *c) {
+  for (;;) {
+    for (int i = 0; i < CHAN_SPINS; i++) {
+      chan_pause();
+      uint32_t zero = 0;
+      if (atomic_load_explicit(&c->lock.v, memory_order_relaxed) == 0 &&
+          atomic_compare_exchange_weak_explicit(&c->lock.v, &zero, 1, memory_order_acquire,
+                                                memory_order_relaxed))
+        return;
+    }
+    sched_yield();  /* the holder's thread may be off its CPU */
+  }
+}
+
+static bool chan_unlock_parked(rt_g *g, void *c) {
+  (void)g;
+  chan_unlock(c);
+  return true;
+}
+
+void chan_park(rt_chan *c, const char *reason) {
+  sched_park_fn(chan_unlock_parked, c, reason);
+}
 
 /* ==== wait queues ==================================================== */
 
@@ -50,8 +87,13 @@ sudog *chan_dequeue(waitq *q) {
 
 /* ==== moving values ================================================== */
 
+/* Word-sized elements (the common case) copy inline, not through memcpy. */
 static inline void copy_elem(rt_chan *c, void *dst, const void *src) {
-  if (dst && c->elemsize) memcpy(dst, src, c->elemsize);
+  size_t n = c->elemsize;
+  if (!dst || !n) return;
+  if (n == sizeof(uint64_t)) memcpy(dst, src, sizeof(uint64_t));
+  else if (n == sizeof(uint32_t)) memcpy(dst, src, sizeof(uint32_t));
+  else memcpy(dst, src, n);
 }
 
 static inline void *slot(rt_chan *c, size_t i) { return c->buf + i * c->elemsize; }
@@ -104,7 +146,11 @@ rt_chan *rt_chan_make(size_t elemsize, size_t cap) {
   return c;
 }
 
-void rt_chan_free(rt_chan *c) { free(c); }
+void rt_chan_free(rt_chan *c) {
+  if (c && (c->recvq.first || c->sendq.first))
+    sched_fatal("free of a channel that goroutines are still waiting on");
+  free(c);
+}
 
 static _Noreturn void block_forever(const char *reason) {
   for (;;) sched_park(NULL, reason);
@@ -112,58 +158,60 @@ static _Noreturn void block_forever(const char *reason) {
 
 void rt_chan_send(rt_chan *c, const void *elem) {
   if (!c) block_forever("chan send (nil chan)");
-  rt_lock_acquire(&c->lock);
+  if (!elem && c->elemsize)
+    sched_fatal("chan send: elem is NULL for a channel of %zu-byte elements", c->elemsize);
+  chan_lock(c);
   if (c->closed) {
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     sched_fatal("send on closed channel");
   }
   sudog *r = chan_dequeue(&c->recvq);
   if (r) {
     chan_send_to(c, r, elem);
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     return;
   }
   if (c->count < c->cap) {
     chan_buf_put(c, elem);
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     return;
   }
   sudog me = { .g = sched_cur(), .elem = (void *)elem };
   chan_enqueue(&c->sendq, &me);
-  sched_park(&c->lock, "chan send");
+  chan_park(c, "chan send");
   if (!me.success) sched_fatal("send on closed channel");
 }
 
 bool rt_chan_recv(rt_chan *c, void *elem) {
   if (!c) block_forever("chan receive (nil chan)");
-  rt_lock_acquire(&c->lock);
+  chan_lock(c);
   sudog *s = chan_dequeue(&c->sendq);
   if (s) {
     chan_recv_from(c, s, elem);
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     return true;
   }
   if (c->count > 0) {
     chan_buf_take(c, elem);
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     return true;
   }
   if (c->closed) {
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     if (elem && c->elemsize) memset(elem, 0, c->elemsize);
     return false;
   }
   sudog me = { .g = sched_cur(), .elem = elem };
   chan_enqueue(&c->recvq, &me);
-  sched_park(&c->lock, "chan receive");
+  chan_park(c, "chan receive");
   return me.success;  /* on close the closer zeroed *elem */
 }
 
 void rt_chan_close(rt_chan *c) {
   if (!c) sched_fatal("close of nil channel");
-  rt_lock_acquire(&c->lock);
+  chan_lock(c);
   if (c->closed) {
-    rt_lock_release(&c->lock);
+    chan_unlock(c);
     sched_fatal("close of closed channel");
   }
   c->closed = true;
@@ -178,7 +226,7 @@ void rt_chan_close(rt_chan *c) {
     s->next = woken;
     woken = s;
   }
-  rt_lock_release(&c->lock);
+  chan_unlock(c);
   while (woken) {
     s = woken;
     woken = s->next;
@@ -188,9 +236,9 @@ void rt_chan_close(rt_chan *c) {
 
 size_t rt_chan_len(rt_chan *c) {
   if (!c) return 0;
-  rt_lock_acquire(&c->lock);
+  chan_lock(c);
   size_t n = c->count;
-  rt_lock_release(&c->lock);
+  chan_unlock(c);
   return n;
 }
 

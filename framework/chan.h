@@ -41,6 +41,31 @@ struct rt_chan {
   char buf[];        /* cap * elemsize bytes */
 };
 
+/* ==== the channel lock ==============================================
+** c->lock is an rt_lock, but chan.c and select.c (its only users) keep it
+** in states 0 and 1 only: a contended acquirer spins, yielding its thread
+** now and then, instead of sleeping in the kernel.  So the release is a
+** plain store rather than an atomic exchange: on the rendezvous path
+** (four lock rounds per ping-pong round trip) that halves the atomic
+** operations, and channel locks are held for tens of nanoseconds.  Never
+** take a channel lock with rt_lock_acquire (it could sleep in state 2,
+** and nobody would wake it). */
+void chan_lock_slow(rt_chan *c);
+
+static inline void chan_lock(rt_chan *c) {
+  uint32_t zero = 0;
+  if (__builtin_expect(!atomic_compare_exchange_weak_explicit(
+          &c->lock.v, &zero, 1, memory_order_acquire, memory_order_relaxed), 0))
+    chan_lock_slow(c);
+}
+
+static inline void chan_unlock(rt_chan *c) {
+  atomic_store_explicit(&c->lock.v, 0, memory_order_release);
+}
+
+/* Parks the running G (queued on c) and releases c after the switch. */
+void chan_park(rt_chan *c, const char *reason);
+
 void chan_enqueue(waitq *q, sudog *s);
 /* Takes the oldest waiter that can still be completed (a select's sudog
 ** only when this caller wins its select_done), or NULL. */

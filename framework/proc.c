@@ -149,7 +149,7 @@ static void g_recycle(proc *p, rt_g *g) {
       rt_g *x = p->gfree;
       p->gfree = x->freenext;
       x->freenext = S.gfree;
-      S.gfree = x;
+      __atomic_store_n(&S.gfree, x, __ATOMIC_RELAXED);  /* g_new peeks */
       p->ngfree--;
     }
     rt_lock_release(&S.gfree_lock);
@@ -428,11 +428,11 @@ static uint64_t g_newid(proc *p) {
 ** new stack. */
 static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   rt_g *g = p->gfree;
-  if (!g && S.gfree) {  /* refill from the global list */
+  if (!g && __atomic_load_n(&S.gfree, __ATOMIC_RELAXED)) {  /* refill */
     rt_lock_acquire(&S.gfree_lock);
     while (S.gfree && p->ngfree < PROC_GFREE_MAX / 2) {
       rt_g *x = S.gfree;
-      S.gfree = x->freenext;
+      __atomic_store_n(&S.gfree, x->freenext, __ATOMIC_RELAXED);
       x->freenext = p->gfree;
       p->gfree = x;
       p->ngfree++;
@@ -471,6 +471,10 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   g->param = NULL;
   atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
   atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+#ifdef RT_ASAN
+  /* A reused stack still carries the previous G's shadow poisoning. */
+  __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
+#endif
   /* Stacks lie a power of two apart, so their tops would all fall into
   ** the same cache sets; starting each a different number of lines below
   ** its top ("colouring") spreads them. */

@@ -20,24 +20,31 @@
 typedef struct sel {
   rt_case *cases;    /* the caller's cases */
   int n;             /* number of cases */
+  int first;         /* lockorder[first..n-1] have channels (nil sorts first) */
   int *lockorder;    /* case indices sorted by channel address */
 } sel;
 
-static void sel_lock(sel *s) {
+static void sel_lock(const sel *s) {
   rt_chan *prev = NULL;
-  for (int i = 0; i < s->n; i++) {
+  for (int i = s->first; i < s->n; i++) {
     rt_chan *c = s->cases[s->lockorder[i]].c;
-    if (c && c != prev) rt_lock_acquire(&c->lock);
+    if (c != prev) chan_lock(c);
     prev = c;
   }
 }
 
-static void sel_unlock(sel *s) {
-  rt_chan *prev = NULL;
-  for (int i = s->n - 1; i >= 0; i--) {
-    rt_chan *c = s->cases[s->lockorder[i]].c;
-    if (c && c != prev) rt_lock_release(&c->lock);
-    prev = c;
+/* Releases in reverse order, ending with the lowest channel, the one a
+** woken select re-locks first.  The sel lives on the selecting G's stack,
+** and once that last lock is free the G may run on and return: so the
+** loop works from copies and reads nothing of *s after the last unlock
+** (Go's selunlock takes the same care). */
+static void sel_unlock(const sel *s) {
+  rt_case *cases = s->cases;
+  const int *order = s->lockorder;
+  int first = s->first;
+  for (int i = s->n - 1; i >= first; i--) {
+    rt_chan *c = cases[order[i]].c;
+    if (i == first || c != cases[order[i - 1]].c) chan_unlock(c);
   }
 }
 
@@ -82,7 +89,20 @@ static int sel_finish(sel *s, int chosen, int *scratch) {
 }
 
 int rt_select(rt_case *cases, int n, bool block) {
-  if (n <= 0) {
+  if (n < 0 || (n > 0 && !cases))
+    sched_fatal("select: %d cases at %p (want n >= 0 and an array when n > 0)",
+                n, (void *)cases);
+  for (int i = 0; i < n; i++) {
+    rt_case *k = &cases[i];
+    if (k->dir != RT_SEND && k->dir != RT_RECV)
+      sched_fatal("select: case %d has direction %d (allowed: RT_SEND, RT_RECV)", i,
+                  (int)k->dir);
+    if (k->dir == RT_SEND && !k->elem && k->c && k->c->elemsize)
+      sched_fatal("select: case %d sends NULL on a channel of %zu-byte elements", i,
+                  k->c->elemsize);
+    k->ok = false;
+  }
+  if (n == 0) {
     if (!block) return -1;
     for (;;) sched_park(NULL, "select (no cases)");
   }
@@ -107,9 +127,10 @@ int rt_select(rt_case *cases, int n, bool block) {
       lockorder[j] = lockorder[j - 1];
     lockorder[j] = i;
   }
-  for (int i = 0; i < n; i++) cases[i].ok = false;
+  int first = 0;  /* nil channels sort first and are never locked */
+  while (first < n && !cases[lockorder[first]].c) first++;
 
-  sel s = { cases, n, lockorder };
+  sel s = { cases, n, first, lockorder };
   sel_lock(&s);
   for (int i = 0; i < n; i++)
     if (sel_try(&cases[pollorder[i]])) return sel_finish(&s, pollorder[i], heap);

@@ -54,7 +54,12 @@ static int in_child(void (*fn)(void), char *err, size_t len) {
 
 /* ==== once: every spawned G runs exactly once ======================== */
 
-#define ONCE_N 10000
+/* TSan treats each G (a fiber) as a thread and allows 8128 at once. */
+#if defined(__SANITIZE_THREAD__)
+# define ONCE_N 4000
+#else
+# define ONCE_N 10000
+#endif
 static _Atomic int once_runs[ONCE_N];
 static rt_waitgroup once_wg;
 
@@ -297,24 +302,32 @@ static void prop_misuse(void) {
   CHECKF(strstr(err, "send on closed channel (goroutine 1)"), "stderr: %s", err);
 }
 
-/* ==== steal: an idle P takes work from a loaded one ================== */
+/* ==== steal: an idle P takes work from a loaded one ==================
+** main spawns CPU-bound Gs on its own P; they keep working (yielding now
+** and then) until one of them finds itself on another thread than main's,
+** or a generous bound of rounds runs out.  Only the bound can fail it, so
+** the outcome does not hang on timing. */
 
 #define STEAL_GS 64
-static pthread_t steal_thread[STEAL_GS];
+#define STEAL_MAX_ROUNDS 20000
+static pthread_t steal_main_thread;
+static _Atomic int steal_seen;   /* a G ran on another thread */
 static rt_waitgroup steal_wg;
 
 static void steal_g(void *arg) {
+  (void)arg;
   volatile uint64_t x = 0;
-  for (int round = 0; round < 20; round++) {
-    for (int i = 0; i < 20000; i++) x += (uint64_t)i;
+  for (int round = 0; round < STEAL_MAX_ROUNDS && !atomic_load(&steal_seen); round++) {
+    for (int i = 0; i < 2000; i++) x += (uint64_t)i;
+    if (!pthread_equal(pthread_self(), steal_main_thread)) atomic_store(&steal_seen, 1);
     rt_yield();
   }
-  steal_thread[(intptr_t)arg] = pthread_self();
   rt_wg_done(&steal_wg);
 }
 
 static void steal_main(void *arg) {
   (void)arg;
+  steal_main_thread = pthread_self();
   rt_wg_add(&steal_wg, STEAL_GS);
   for (intptr_t i = 0; i < STEAL_GS; i++) rt_go(steal_g, (void *)i);
   rt_wg_wait(&steal_wg);
@@ -322,14 +335,13 @@ static void steal_main(void *arg) {
 
 static void prop_steal(void) {
   run(2, steal_main, NULL);
-  int distinct = 1;
-  for (int i = 1; i < STEAL_GS; i++)
-    if (!pthread_equal(steal_thread[i], steal_thread[0])) distinct = 2;
-  CHECKF(distinct == 2, "all %d Gs finished on one thread: the idle P took nothing", STEAL_GS);
+  CHECKF(steal_seen, "no G ever ran on a second thread: the idle P took nothing");
   uint64_t cnt[2 * RT_CNT__N];
   CHECK_EQ(rt_counters(cnt, 2), 2);
-  uint64_t p1 = cnt[RT_CNT__N + RT_CNT_SWITCHES];
-  CHECKF(p1 > 0, "P1 ran no G");
+  uint64_t taken = 0;
+  for (int p = 0; p < 2; p++)
+    taken += cnt[p * RT_CNT__N + RT_CNT_STEALS] + cnt[p * RT_CNT__N + RT_CNT_GLOBAL];
+  CHECKF(taken > 0, "no steals or global-queue takes were counted");
 }
 
 int main(int argc, char **argv) {

@@ -18,11 +18,18 @@
 static void *a_sp, *b_sp;      /* saved contexts */
 static int b_rounds;           /* switches B has made */
 
+/* x86-64: the asm operands live in statics (RIP-relative): every general
+** register is clobbered, and ASan moves locals off the stack. */
+static void **asm_save;        /* where rt_ctx_swap stores the sp */
+static void *asm_to;           /* the sp it switches to */
+static uint64_t *asm_out;      /* where the registers are read back to */
+
 #if defined(__x86_64__)
 /* Switch to B with known values in rbx, r12-r15 and read them back. */
 static void swap_with_patterns(uint64_t out[5]) {
-  void **save = &a_sp;
-  void *to = b_sp;
+  asm_save = &a_sp;
+  asm_to = b_sp;
+  asm_out = out;
   __asm__ volatile(
       "movq %[save], %%rdi\n\t"
       "movq %[to], %%rsi\n\t"
@@ -41,15 +48,15 @@ static void swap_with_patterns(uint64_t out[5]) {
       "movq %%r14, 24(%%rax)\n\t"
       "movq %%r15, 32(%%rax)\n\t"
       :
-      : [save] "m"(save), [to] "m"(to), [out] "m"(out)
+      : [save] "m"(asm_save), [to] "m"(asm_to), [out] "m"(asm_out)
       : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
         "r13", "r14", "r15", "memory", "cc");
 }
 
 /* B's side: garbage in every callee-saved register, then back to A. */
 static void swap_back_with_garbage(void) {
-  void **save = &b_sp;
-  void *to = a_sp;
+  asm_save = &b_sp;
+  asm_to = a_sp;
   __asm__ volatile(
       "movq %[save], %%rdi\n\t"
       "movq %[to], %%rsi\n\t"
@@ -62,7 +69,7 @@ static void swap_back_with_garbage(void) {
       "call rt_ctx_swap\n\t"
       "addq $128, %%rsp\n\t"
       :
-      : [save] "m"(save), [to] "m"(to)
+      : [save] "m"(asm_save), [to] "m"(asm_to)
       : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
         "r13", "r14", "r15", "memory", "cc");
 }
@@ -92,7 +99,7 @@ static const uint64_t want[NREGS] = { 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
   "v12", "v13", "v14", "v15", "memory", "cc"
 
 static void swap_with_patterns(uint64_t out[NREGS]) {
-  void **save = &a_sp;
+  void **save = &a_sp;     /* locals: sp-relative, as no register is free */
   void *to = b_sp;
   __asm__ volatile(
       "ldr x0, %[save]\n\tldr x1, %[to]\n\t"

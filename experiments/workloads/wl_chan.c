@@ -19,7 +19,7 @@
 
 enum { PP_N };
 static const rt_param pp_params[] = {
-  {"n", RT_PT_INT, 200000, 1, 1e12, NULL, "round trips"},
+  {"n", RT_PT_INT, 500000, 1, 1e12, NULL, "round trips"},
 };
 
 /* The two channels and the ponger's exit signal. */
