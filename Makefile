@@ -1,0 +1,57 @@
+# Makefile: thin wrapper over CMakePresets.json and the scripts, so a fresh
+# Debian 12 machine goes from clone to results with one command.
+#   make deps | build | test | demo | peers | bench | sanitize-test PRESET=tsan | clean
+# Builds go to build/ (release preset), build-debug/, build-asan/, build-tsan/.
+
+DEB_PKGS  := build-essential cmake pkg-config liblua5.4-dev libhwloc-dev libbenchmark-dev git
+PRESET    ?= release
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+BENCH_ARGS ?=
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# $(call apt_missing,PKGS): installs those of PKGS that dpkg does not have,
+# running apt-get update once and only when something is missing.
+define apt_missing
+	@if ! command -v dpkg-query >/dev/null; then \
+	  echo "make: not a Debian system; make sure these are installed: $(1)"; exit 0; fi; \
+	missing=; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "make: installing$$missing"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: deps configure build test demo peers bench sanitize-test clean
+
+deps:
+	$(call apt_missing,$(DEB_PKGS))
+
+configure: deps
+	cmake --preset $(PRESET)
+
+build: configure
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+test: build
+	ctest --preset $(PRESET) --output-on-failure -j 2
+
+demo: build
+	sh experiments/compare.sh build/rtlab
+
+peers:
+	$(call apt_missing,golang-go)
+	mkdir -p build/peers build/gocache
+	cd experiments/peers/go && GOPROXY=off GOFLAGS=-buildvcs=false \
+	  GOCACHE=$(CURDIR)/build/gocache go build -o $(CURDIR)/build/peers/rtlab-peer-go .
+
+bench: build
+	build/rtlab-micro $(BENCH_ARGS)
+
+sanitize-test: PRESET = asan-ubsan
+sanitize-test: build
+	ctest --preset $(PRESET) -L conformance -j 2
+
+clean:
+	rm -rf build build-debug build-asan build-tsan
