@@ -3,10 +3,13 @@
 **
 ** An unbuffered send meets a parked receiver and copies straight into its
 ** variable (and the reverse for a receive), so a rendezvous costs one lock
-** round and one sched_ready; the woken G goes to the policy as "woken by
-** the running G" (go: runnext).  A buffered channel is a ring; a receiver
-** that finds the buffer full and a sender parked takes the oldest element
-** and moves the sender's value into the freed slot, so FIFO order holds.
+** round and one sched_ready, made after the unlock so that the lock is
+** never held across the waking of an idle P; the woken G goes to the
+** policy as "woken by the running G" (go: runnext).  The lock itself is a
+** spin lock released by a plain store (chan.h says why).  A buffered
+** channel is a ring; a receiver that finds the buffer full and a sender
+** parked takes the oldest element and moves the sender's value into the
+** freed slot, so FIFO order holds.
 ** close wakes every waiter: receivers get the zero value and ok = false,
 ** senders die with "send on closed channel", as Go's panic.
 */
@@ -98,17 +101,8 @@ static inline void copy_elem(rt_chan *c, void *dst, const void *src) {
 
 static inline void *slot(rt_chan *c, size_t i) { return c->buf + i * c->elemsize; }
 
-/* The partner's sudog is done with: mark it and make its G runnable.  Not
-** a byte of s may be touched after sched_ready. */
-static inline void wake(sudog *s, bool success) {
-  s->success = success;
-  s->g->param = s;
-  sched_ready(s->g);
-}
-
 void chan_send_to(rt_chan *c, sudog *r, const void *elem) {
   copy_elem(c, r->elem, elem);
-  wake(r, true);
 }
 
 void chan_recv_from(rt_chan *c, sudog *s, void *elem) {
@@ -120,7 +114,6 @@ void chan_recv_from(rt_chan *c, sudog *s, void *elem) {
     if (++c->recvx == c->cap) c->recvx = 0;
     c->sendx = c->recvx;
   }
-  wake(s, true);
 }
 
 void chan_buf_take(rt_chan *c, void *elem) {
@@ -169,6 +162,7 @@ void rt_chan_send(rt_chan *c, const void *elem) {
   if (r) {
     chan_send_to(c, r, elem);
     chan_unlock(c);
+    chan_wake(r, true);
     return;
   }
   if (c->count < c->cap) {
@@ -189,6 +183,7 @@ bool rt_chan_recv(rt_chan *c, void *elem) {
   if (s) {
     chan_recv_from(c, s, elem);
     chan_unlock(c);
+    chan_wake(s, true);
     return true;
   }
   if (c->count > 0) {
@@ -215,22 +210,24 @@ void rt_chan_close(rt_chan *c) {
     sched_fatal("close of closed channel");
   }
   c->closed = true;
-  /* Collect every waiter, then wake them after the unlock (as Go does). */
-  sudog *woken = NULL, *s;
+  /* Collect every waiter (receivers, then senders, each in queue order)
+  ** and wake them after the unlock: the dequeued sudogs are ours alone. */
+  sudog *first = NULL, **tail = &first, *s;
   while ((s = chan_dequeue(&c->recvq)) != NULL) {
     if (s->elem && c->elemsize) memset(s->elem, 0, c->elemsize);
-    s->next = woken;
-    woken = s;
+    *tail = s;
+    tail = &s->next;
   }
   while ((s = chan_dequeue(&c->sendq)) != NULL) {
-    s->next = woken;
-    woken = s;
+    *tail = s;
+    tail = &s->next;
   }
+  *tail = NULL;
   chan_unlock(c);
-  while (woken) {
-    s = woken;
-    woken = s->next;
-    wake(s, false);
+  while (first) {
+    s = first;
+    first = s->next;  /* read before the wake hands s back to its G */
+    chan_wake(s, false);
   }
 }
 

@@ -45,11 +45,14 @@ struct rt_chan {
 ** c->lock is an rt_lock, but chan.c and select.c (its only users) keep it
 ** in states 0 and 1 only: a contended acquirer spins, yielding its thread
 ** now and then, instead of sleeping in the kernel.  So the release is a
-** plain store rather than an atomic exchange: on the rendezvous path
-** (four lock rounds per ping-pong round trip) that halves the atomic
-** operations, and channel locks are held for tens of nanoseconds.  Never
-** take a channel lock with rt_lock_acquire (it could sleep in state 2,
-** and nobody would wake it). */
+** plain store rather than an atomic exchange: a ping-pong round trip takes
+** four channel locks, and the exchanges were a third of its cost.  That is
+** sound because a channel lock is held for a few dozen instructions: no
+** system call and no sched_ready (which may wake an M) run under it; wakers
+** take the partner's sudog off the queue under the lock, release it, and
+** only then make the partner runnable (as Go's send/recv do).  Never take
+** a channel lock with rt_lock_acquire: it could sleep in state 2, and no
+** chan_unlock would wake it. */
 void chan_lock_slow(rt_chan *c);
 
 static inline void chan_lock(rt_chan *c) {
@@ -66,19 +69,35 @@ static inline void chan_unlock(rt_chan *c) {
 /* Parks the running G (queued on c) and releases c after the switch. */
 void chan_park(rt_chan *c, const char *reason);
 
+/* ==== queues and hand-offs (c locked) =============================== */
+
 void chan_enqueue(waitq *q, sudog *s);
 /* Takes the oldest waiter that can still be completed (a select's sudog
-** only when this caller wins its select_done), or NULL. */
+** only when this caller wins its select_done), or NULL.  The sudog is then
+** the caller's alone: nobody else can reach it. */
 sudog *chan_dequeue(waitq *q);
 /* Removes s if it is still queued. */
 void chan_unqueue(waitq *q, sudog *s);
 
-/* With c locked: hand elem to receiver r (dequeued), or take sender s's
-** value into elem; both wake the partner.  Return with c still locked. */
+/* Hand elem to dequeued receiver r, or take dequeued sender s's value into
+** elem (on a full buffer: the head, with s's value going to the tail).
+** The partner is not woken yet: call chan_wake after unlocking. */
 void chan_send_to(rt_chan *c, sudog *r, const void *elem);
 void chan_recv_from(rt_chan *c, sudog *s, void *elem);
-/* With c locked and c->count > 0 / < cap: buffer operations. */
+/* Buffer operations, with c->count > 0 / < cap. */
 void chan_buf_take(rt_chan *c, void *elem);
 void chan_buf_put(rt_chan *c, const void *elem);
+
+/* ==== waking (no channel lock needed) ================================ */
+
+/* Completes dequeued sudog s and makes its G runnable: success false means
+** woken by close.  Not a byte of s may be touched afterwards: it lives on
+** a stack that is running again. */
+static inline void chan_wake(sudog *s, bool success) {
+  rt_g *g = s->g;
+  s->success = success;
+  g->param = s;
+  sched_ready(g);
+}
 
 #endif

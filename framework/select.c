@@ -55,35 +55,48 @@ static bool sel_unlock_parked(rt_g *g, void *arg) {
   return true;
 }
 
-/* Tries case i with every channel locked; true when it completed. */
-static bool sel_try(rt_case *k) {
+/* Tries case k with every channel locked; true when it completed.  A
+** partner G met on the way is left in *partner, to wake after unlocking. */
+static bool sel_try(rt_case *k, sudog **partner) {
   rt_chan *c = k->c;
   if (!c) return false;  /* a nil channel is never ready */
   if (k->dir == RT_SEND) {
-    if (c->closed) return true;  /* the caller reports the misuse */
+    if (c->closed) return true;  /* sel_finish reports the misuse */
     sudog *r = chan_dequeue(&c->recvq);
-    if (r) chan_send_to(c, r, k->elem);
-    else if (c->count < c->cap) chan_buf_put(c, k->elem);
-    else return false;
+    if (r) {
+      chan_send_to(c, r, k->elem);
+      *partner = r;
+    } else if (c->count < c->cap) {
+      chan_buf_put(c, k->elem);
+    } else {
+      return false;
+    }
     return true;
   }
   sudog *s = chan_dequeue(&c->sendq);
-  if (s) chan_recv_from(c, s, k->elem);
-  else if (c->count > 0) chan_buf_take(c, k->elem);
-  else if (c->closed) {
+  if (s) {
+    chan_recv_from(c, s, k->elem);
+    *partner = s;
+  } else if (c->count > 0) {
+    chan_buf_take(c, k->elem);
+  } else if (c->closed) {
     if (k->elem && c->elemsize) memset(k->elem, 0, c->elemsize);
     k->ok = false;
     return true;
-  } else return false;
+  } else {
+    return false;
+  }
   k->ok = true;
   return true;
 }
 
-static int sel_finish(sel *s, int chosen, int *scratch) {
+/* Case `chosen` completed in the polling pass: unlock, wake the partner. */
+static int sel_finish(sel *s, int chosen, sudog *partner, int *scratch) {
   rt_case *k = &s->cases[chosen];
   bool closed_send = k->dir == RT_SEND && k->c->closed;
   sel_unlock(s);
-  if (scratch) free(scratch);
+  if (partner) chan_wake(partner, true);
+  free(scratch);
   if (closed_send) sched_fatal("send on closed channel");
   return chosen;
 }
@@ -132,8 +145,10 @@ int rt_select(rt_case *cases, int n, bool block) {
 
   sel s = { cases, n, first, lockorder };
   sel_lock(&s);
+  sudog *partner = NULL;
   for (int i = 0; i < n; i++)
-    if (sel_try(&cases[pollorder[i]])) return sel_finish(&s, pollorder[i], heap);
+    if (sel_try(&cases[pollorder[i]], &partner))
+      return sel_finish(&s, pollorder[i], partner, heap);
   if (!block) {
     sel_unlock(&s);
     free(heap);

@@ -85,11 +85,14 @@ static void prop_once(void) {
   }
 }
 
-/* ==== storm: 100k operations of spawn, yield and channel traffic ===== */
+/* ==== storm: 100k operations of spawn, yield, channel traffic, select == */
 
+/* Workers push their items over two channels (plain sends and selects
+** over both), yield, and spawn leaf Gs; main receives everything with a
+** select over both channels.  Every item must arrive exactly once. */
 #define STORM_WORKERS 50
 #define STORM_ITEMS 1000   /* per worker: 50 x 1000 items + yields + spawns */
-static rt_chan *storm_ch;
+static rt_chan *storm_ch[2];
 static rt_waitgroup storm_wg;
 static _Atomic int64_t storm_spawned;
 
@@ -99,10 +102,16 @@ static void storm_leaf(void *arg) {
 }
 
 static void storm_worker(void *arg) {
-  int64_t base = (intptr_t)arg * STORM_ITEMS;
+  intptr_t id = (intptr_t)arg;
+  int64_t base = id * STORM_ITEMS;
   for (int64_t i = 0; i < STORM_ITEMS; i++) {
     int64_t v = base + i + 1;
-    rt_chan_send(storm_ch, &v);
+    if (id % 2) {
+      rt_case k[2] = { { storm_ch[0], RT_SEND, &v, false }, { storm_ch[1], RT_SEND, &v, false } };
+      rt_select(k, 2, true);
+    } else {
+      rt_chan_send(storm_ch[i % 2], &v);
+    }
     if (i % 10 == 0) rt_yield();
     if (i % 50 == 0) {
       rt_wg_add(&storm_wg, 1);
@@ -116,22 +125,31 @@ typedef struct storm_out {
   int64_t sum, count;      /* what the consumer received */
   uint8_t *seen;           /* one byte per item */
   int64_t dups;            /* items received twice */
+  int64_t bad;             /* out-of-range values or failed receives */
 } storm_out;
 
 static void storm_main(void *arg) {
   storm_out *o = arg;
-  storm_ch = rt_chan_make(sizeof(int64_t), 16);
+  int64_t total = (int64_t)STORM_WORKERS * STORM_ITEMS;
+  storm_ch[0] = rt_chan_make(sizeof(int64_t), 16);
+  storm_ch[1] = rt_chan_make(sizeof(int64_t), 0);
   rt_wg_add(&storm_wg, STORM_WORKERS);
   for (intptr_t w = 0; w < STORM_WORKERS; w++) rt_go(storm_worker, (void *)w);
   int64_t v;
-  for (int64_t i = 0; i < (int64_t)STORM_WORKERS * STORM_ITEMS; i++) {
-    if (!rt_chan_recv(storm_ch, &v)) break;
+  for (int64_t i = 0; i < total; i++) {
+    rt_case k[2] = { { storm_ch[0], RT_RECV, &v, false }, { storm_ch[1], RT_RECV, &v, false } };
+    int c = rt_select(k, 2, true);
+    if (c < 0 || !k[c].ok || v < 1 || v > total) {
+      o->bad++;
+      continue;
+    }
     o->sum += v;
     o->count++;
     if (o->seen[v - 1]++) o->dups++;
   }
   rt_wg_wait(&storm_wg);
-  rt_chan_free(storm_ch);
+  rt_chan_free(storm_ch[0]);
+  rt_chan_free(storm_ch[1]);
 }
 
 static void prop_storm(int procs) {
@@ -139,6 +157,7 @@ static void prop_storm(int procs) {
   storm_out o = { .seen = calloc((size_t)total, 1) };
   storm_spawned = 0;
   run(procs, storm_main, &o);
+  CHECK_EQ(o.bad, 0);
   CHECK_EQ(o.count, total);
   CHECK_EQ(o.sum, total * (total + 1) / 2);
   CHECK_EQ(o.dups, 0);
