@@ -61,15 +61,26 @@ typedef struct go_p {
 
 /* ==== global queue =================================================== */
 
+/* With one P, only its owner ever calls the ops (no thief exists), so the
+** global queue needs no lock: the same decisions at a lower cost.  Go
+** locks sched.lock regardless. */
+static inline void glob_lock(rt_sp *p, go_global *q) {
+  if (p->nprocs > 1) rt_lock_acquire(&q->lock);
+}
+static inline void glob_unlock(rt_sp *p, go_global *q) {
+  if (p->nprocs > 1) rt_lock_release(&q->lock);
+}
+
 /* Appends the chain first..last (n Gs, linked) at the tail. */
-static void glob_put(go_global *q, rt_g *first, rt_g *last, int64_t n) {
+static void glob_put(rt_sp *p, rt_g *first, rt_g *last, int64_t n) {
+  go_global *q = GO_G(p);
   *rt_g_link(last) = NULL;
-  rt_lock_acquire(&q->lock);
+  glob_lock(p, q);
   if (q->tail) *rt_g_link(q->tail) = first;
   else q->head = first;
   q->tail = last;
   atomic_store_explicit(&q->len, atomic_load_explicit(&q->len, RLX) + n, RLX);
-  rt_lock_release(&q->lock);
+  glob_unlock(p, q);
 }
 
 static void ring_put(rt_sp *p, rt_g *g);
@@ -79,7 +90,7 @@ static void ring_put(rt_sp *p, rt_g *g);
 static rt_g *glob_get(rt_sp *p, int64_t max) {
   go_global *q = GO_G(p);
   if (atomic_load_explicit(&q->len, RLX) == 0) return NULL;
-  rt_lock_acquire(&q->lock);
+  glob_lock(p, q);
   int64_t len = atomic_load_explicit(&q->len, RLX);
   int64_t n = len / p->nprocs + 1;
   if (n > len) n = len;
@@ -94,7 +105,7 @@ static rt_g *glob_get(rt_sp *p, int64_t max) {
     if (!q->head) q->tail = NULL;
     atomic_store_explicit(&q->len, len - n, RLX);
   }
-  rt_lock_release(&q->lock);
+  glob_unlock(p, q);
   for (int64_t i = 1; i < n; i++) {  /* the ring is at most half full */
     rt_g *g = rest;
     rest = *rt_g_link(g);
@@ -121,7 +132,7 @@ static bool ring_spill(rt_sp *p, rt_g *g, uint32_t h, uint32_t t) {
     last = x;
   }
   *rt_g_link(last) = g;
-  glob_put(GO_G(p), first, g, n + 1);
+  glob_put(p, first, g, n + 1);
   p->cnt[RT_CNT_SPILLS] += n + 1;
   return true;
 }
@@ -185,7 +196,7 @@ static void go_ready(rt_sp *p, rt_g *g, rt_why why) {
     ring_put(p, g);  /* the displaced G goes to the tail */
     return;
   case RT_WHY_YIELD: case RT_WHY_PREEMPT:
-    glob_put(GO_G(p), g, g, 1);
+    glob_put(p, g, g, 1);
     return;
   default:  /* poll, timer, inject */
     ring_put(p, g);
