@@ -6,6 +6,8 @@
 #define CHECK_H
 
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int check_failures;
 
@@ -19,6 +21,30 @@ static int check_failures;
 static inline int check_done(const char *name) {
   if (check_failures) fprintf(stderr, "%s: %d check(s) failed\n", name, check_failures);
   return check_failures > 255 ? 255 : check_failures;
+}
+
+/* Runs fn in a child process (for fatal errors, which exit): returns its
+** exit status, or 128 + the signal that killed it, with its stderr in err. */
+static inline int check_in_child(void (*fn)(void), char *err, size_t len) {
+  int fd[2];
+  if (pipe(fd) != 0) return -1;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd[1], 2);
+    close(fd[0]);
+    fn();
+    _exit(0);
+  }
+  close(fd[1]);
+  size_t n = 0;
+  ssize_t r;
+  while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) n += (size_t)r;
+  err[n] = 0;
+  close(fd[0]);
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 #endif

@@ -29,29 +29,6 @@ static void run(int procs, rt_fn fn, void *arg) {
   CHECKF(rc == RT_OK, "rt_run: %d %s", rc, err);
 }
 
-/* Runs fn in a child process; returns its exit status and its stderr. */
-static int in_child(void (*fn)(void), char *err, size_t len) {
-  int fd[2];
-  if (pipe(fd) != 0) return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fd[1], 2);
-    close(fd[0]);
-    fn();
-    _exit(0);
-  }
-  close(fd[1]);
-  size_t n = 0;
-  ssize_t r;
-  while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) n += (size_t)r;
-  err[n] = 0;
-  close(fd[0]);
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* ==== once: every spawned G runs exactly once ======================== */
 
 /* TSan treats each G (a fiber) as a thread and allows 8128 at once. */
@@ -301,7 +278,7 @@ static void deadlock_child(void) { run(2, deadlock_main, NULL); }
 
 static void prop_deadlock(void) {
   char err[4096];
-  CHECK_EQ(in_child(deadlock_child, err, sizeof err), 2);
+  CHECK_EQ(check_in_child(deadlock_child, err, sizeof err), 2);
   CHECKF(strstr(err, "deadlock"), "stderr: %s", err);
   CHECKF(strstr(err, "goroutine 1 [chan receive]"), "stderr: %s", err);
 }
@@ -317,7 +294,7 @@ static void misuse_child(void) { run(1, misuse_main, NULL); }
 
 static void prop_misuse(void) {
   char err[4096];
-  CHECK_EQ(in_child(misuse_child, err, sizeof err), 2);
+  CHECK_EQ(check_in_child(misuse_child, err, sizeof err), 2);
   CHECKF(strstr(err, "send on closed channel (goroutine 1)"), "stderr: %s", err);
 }
 

@@ -18,28 +18,6 @@
 
 static int procs_now;  /* Ps of the run in progress (for messages) */
 
-static int in_child(void (*fn)(void), char *err, size_t len) {
-  int fd[2];
-  if (pipe(fd) != 0) return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fd[1], 2);
-    close(fd[0]);
-    fn();
-    _exit(0);
-  }
-  close(fd[1]);
-  size_t n = 0;
-  ssize_t r;
-  while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) n += (size_t)r;
-  err[n] = 0;
-  close(fd[0]);
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void run(int procs, rt_fn fn, void *arg) {
   char err[256] = "";
   rt_config cfg = { .procs = procs, .sched = "go", .err = err, .errlen = sizeof err };
@@ -506,7 +484,7 @@ static void c_free_waited(void) { run(1, f_free_waited, NULL); }
 
 static void expect_fatal(void (*child)(void), const char *what) {
   char err[2048];
-  int st = in_child(child, err, sizeof err);
+  int st = check_in_child(child, err, sizeof err);
   CHECKF(st == 2, "%s: exit %d", what, st);
   CHECKF(strstr(err, what) && strstr(err, "goroutine"), "want '%s', stderr: %s", what, err);
 }

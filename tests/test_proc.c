@@ -14,30 +14,6 @@
 #include "proc.h"
 #include "rt.h"
 
-/* Runs fn in a child process; returns its exit status (or 128 + signal)
-** and its stderr in err. */
-static int in_child(void (*fn)(void), char *err, size_t len) {
-  int fd[2];
-  if (pipe(fd) != 0) return -1;
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fd[1], 2);
-    close(fd[0]);
-    fn();
-    _exit(0);
-  }
-  close(fd[1]);
-  size_t n = 0;
-  ssize_t r;
-  while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) n += (size_t)r;
-  err[n] = 0;
-  close(fd[0]);
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* ---- ids and counters ---- */
 
 static uint64_t ids[101];
@@ -146,12 +122,12 @@ int main(void) {
 
   char err[4096];
 #if !defined(RT_ASAN)
-  int st = in_child(overflow_child, err, sizeof err);
+  int st = check_in_child(overflow_child, err, sizeof err);
   CHECK_EQ(st, 2);
   CHECKF(strstr(err, "stack overflow in goroutine 1"), "stderr: %s", err);
   CHECKF(strstr(err, "guard page"), "stderr: %s", err);
 #endif
-  int st2 = in_child(deadlock_child, err, sizeof err);
+  int st2 = check_in_child(deadlock_child, err, sizeof err);
   CHECK_EQ(st2, 2);
   CHECKF(strstr(err, "all goroutines are asleep - deadlock!"), "stderr: %s", err);
   CHECKF(strstr(err, "goroutine 1 [main waits]"), "stderr: %s", err);
