@@ -9,44 +9,18 @@
 */
 #include "rt_module.h"
 
-typedef struct fifo_q {
-  rt_lock lock;              /* guards head and tail */
-  rt_g *head, *tail;         /* the queue, chained through rt_g_link */
-  _Atomic int64_t len;       /* written under lock, peeked without it */
-} fifo_q;
+#define FIFO_Q(p) ((rt_gqueue *)(p)->shared)
 
-#define FIFO_Q(p) ((fifo_q *)(p)->shared)
-
-static void fifo_ready(rt_sp *p, rt_g *g, rt_why why) {
-  fifo_q *q = FIFO_Q(p);
-  *rt_g_link(g) = NULL;
-  rt_lock_acquire(&q->lock);
-  if (q->tail) *rt_g_link(q->tail) = g;
-  else q->head = g;
-  q->tail = g;
-  atomic_fetch_add_explicit(&q->len, 1, memory_order_relaxed);
-  rt_lock_release(&q->lock);
-}
+static void fifo_ready(rt_sp *p, rt_g *g, rt_why why) { rt_gq_push(FIFO_Q(p), g); }
 
 static rt_g *fifo_pick(rt_sp *p, bool *inherit) {
-  fifo_q *q = FIFO_Q(p);
   *inherit = false;
-  if (atomic_load_explicit(&q->len, memory_order_relaxed) == 0) return NULL;
-  rt_lock_acquire(&q->lock);
-  rt_g *g = q->head;
-  if (g) {
-    q->head = *rt_g_link(g);
-    if (!q->head) q->tail = NULL;
-    atomic_fetch_sub_explicit(&q->len, 1, memory_order_relaxed);
-  }
-  rt_lock_release(&q->lock);
+  rt_g *g = rt_gq_pop(FIFO_Q(p));
   if (g) p->cnt[RT_CNT_GLOBAL]++;
   return g;
 }
 
-static bool fifo_runnable(const rt_sp *p) {
-  return atomic_load_explicit(&FIFO_Q(p)->len, memory_order_relaxed) > 0;
-}
+static bool fifo_runnable(const rt_sp *p) { return rt_gq_len(FIFO_Q(p)) > 0; }
 
 static const rt_sched_ops fifo_ops = {
   .abi = RT_ABI_VERSION,
@@ -55,7 +29,7 @@ static const rt_sched_ops fifo_ops = {
   .params = NULL,
   .nparams = 0,
   .state_size = 0,
-  .shared_size = sizeof(fifo_q),
+  .shared_size = sizeof(rt_gqueue),
   .ready = fifo_ready,
   .pick = fifo_pick,
   .steal = NULL,             /* no per-P queues: nothing to steal */

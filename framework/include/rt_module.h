@@ -155,6 +155,43 @@ void rt_lock_acquire(rt_lock *l);
 void rt_lock_release(rt_lock *l);
 bool rt_lock_try(rt_lock *l);
 
+/* A FIFO of Gs chained through rt_g_link under its own lock, with a
+** length that may be read without it: the queue most policies need (fifo's
+** global queue, randsteal's per-P queues).  Any thread. */
+typedef struct rt_gqueue {
+  rt_lock lock;              /* guards head and tail */
+  rt_g *head, *tail;         /* oldest and newest G */
+  _Atomic int64_t len;       /* written under lock, peeked without it */
+} rt_gqueue;
+
+static inline int64_t rt_gq_len(const rt_gqueue *q) {
+  return atomic_load_explicit(&q->len, memory_order_relaxed);
+}
+
+static inline void rt_gq_push(rt_gqueue *q, rt_g *g) {
+  *rt_g_link(g) = NULL;
+  rt_lock_acquire(&q->lock);
+  if (q->tail) *rt_g_link(q->tail) = g;
+  else q->head = g;
+  q->tail = g;
+  atomic_store_explicit(&q->len, rt_gq_len(q) + 1, memory_order_relaxed);
+  rt_lock_release(&q->lock);
+}
+
+/* The oldest G, or NULL (without taking the lock when it looks empty). */
+static inline rt_g *rt_gq_pop(rt_gqueue *q) {
+  if (rt_gq_len(q) == 0) return NULL;
+  rt_lock_acquire(&q->lock);
+  rt_g *g = q->head;
+  if (g) {
+    q->head = *rt_g_link(g);
+    if (!q->head) q->tail = NULL;
+    atomic_store_explicit(&q->len, rt_gq_len(q) - 1, memory_order_relaxed);
+  }
+  rt_lock_release(&q->lock);
+  return g;
+}
+
 /* Sleep this M for about ns nanoseconds (Go's usleep(3) before stealing a
 ** runnext). */
 void rt_nanosleep(uint64_t ns);
