@@ -249,36 +249,33 @@ static void wakep(proc *caller) {
   if (!atomic_compare_exchange_strong(&S.nmspinning, &zero, 1)) return;
   rt_lock_acquire(&S.idle);
   proc *p = atomic_load(&S.done) ? NULL : pidle_get();
-  if (!p) {
-    rt_lock_release(&S.idle);
-    atomic_fetch_sub(&S.nmspinning, 1);
-    return;
-  }
-  m *w = S.midle;
-  if (w) S.midle = w->idlenext;
-  else if (S.nm < S.nprocs) {  /* every M holds a P: at most nprocs Ms */
+  m *w = p ? S.midle : NULL;
+  if (w) {
+    S.midle = w->idlenext;
+  } else if (p && S.nm < S.nprocs) {  /* every M holds a P: at most nprocs */
+    /* Created under S.idle so that runtime_done, which takes S.idle after
+    ** setting done, knows every M that rt_run must join has a thread. */
     w = calloc(1, sizeof *w);
     if (w) {
       w->id = S.nm;
+      w->nextp = p;
+      w->spinning = true;
+      if (pthread_create(&w->thread, NULL, m_main, w) != 0)
+        sched_fatal("cannot create an OS thread for a new M");
       S.allm[S.nm++] = w;
+      caller->sp.cnt[RT_CNT_WAKEUPS]++;
+      rt_lock_release(&S.idle);
+      return;
     }
   }
+  if (p && !w) pidle_put(p);  /* no M to be had: give the P back */
   rt_lock_release(&S.idle);
-  if (caller) caller->sp.cnt[RT_CNT_WAKEUPS]++;
-  if (w && w->id > 0 && !w->thread) {
-    w->nextp = p;
-    w->spinning = true;
-    if (pthread_create(&w->thread, NULL, m_main, w) == 0) return;
-    sched_fatal("cannot create an OS thread for a new M");
-  }
   if (w) {
+    caller->sp.cnt[RT_CNT_WAKEUPS]++;
     m_wakeup(w, p, true);
-    return;
+  } else {
+    atomic_fetch_sub(&S.nmspinning, 1);
   }
-  rt_lock_acquire(&S.idle);  /* no M to be had: give the P back */
-  pidle_put(p);
-  rt_lock_release(&S.idle);
-  atomic_fetch_sub(&S.nmspinning, 1);
 }
 
 /* New work exists on the caller's P: wake an idle P if nobody spins. */

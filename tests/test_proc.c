@@ -84,6 +84,24 @@ static void test_errors(void) {
   CHECK_EQ(rt_run(&cfg, nothing, NULL), RT_OK);
 }
 
+/* ---- main returns while Ms are still being started ----
+** wakep creates Ms from running Gs; when main returns at the same moment,
+** rt_run must still join every M it made (it once could read a thread id
+** not yet written). */
+
+static void quick_g(void *arg) { (void)arg; }
+static void quick_main(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 8; i++) rt_go(quick_g, NULL);
+}
+
+static void test_quick_exit(void) {
+  for (int k = 0; k < 300; k++) {
+    rt_config cfg = { .procs = 8 };
+    CHECK_EQ(rt_run(&cfg, quick_main, NULL), RT_OK);
+  }
+}
+
 /* ---- stack overflow ---- */
 
 static int deep(int n) {
@@ -119,6 +137,7 @@ static void deadlock_child(void) {
 int main(void) {
   for (int procs = 1; procs <= 4; procs++) test_ids(procs);
   test_errors();
+  test_quick_exit();
 
   char err[4096];
 #if !defined(RT_ASAN)
