@@ -201,19 +201,29 @@ static inline void g_check_stack(rt_g *g) {
 
 /* The running G stops (the caller set mm->act): switch to the policy's
 ** next G, or to the scheduler context when there is none. */
-static void g_leave(m *mm, rt_g *self, bool dying) {
-  proc *p = mm->p;
+/* Switches from the running G self to next (already picked), or to the
+** scheduler context when next is NULL; returns once self runs again. */
+static void g_switch(m *mm, rt_g *self, rt_g *next, bool inherit, bool dying) {
   g_check_stack(self);
-  bool inherit = false;
-  rt_g *next = NULL;
-  if (!atomic_load_explicit(&S.done, memory_order_relaxed))
-    next = S.ops->pick(&p->sp, &inherit);
   if (next)
-    g_start_on(mm, p, next, inherit);
+    g_start_on(mm, mm->p, next, inherit);
   else
     mm->cur = NULL;
   sw(mm, &self->sp, next, dying);
   after_switch(cur_m());  /* resumed, perhaps on another M */
+}
+
+/* Picks the next G of the running G's P (none once the runtime is done). */
+static inline rt_g *g_pick(m *mm, bool *inherit) {
+  *inherit = false;
+  if (atomic_load_explicit(&S.done, memory_order_relaxed)) return NULL;
+  return S.ops->pick(&mm->p->sp, inherit);
+}
+
+static void g_leave(m *mm, rt_g *self, bool dying) {
+  bool inherit;
+  rt_g *next = g_pick(mm, &inherit);
+  g_switch(mm, self, next, inherit, dying);
 }
 
 /* ==== idle Ps and Ms ================================================= */
@@ -512,25 +522,15 @@ void rt_go(rt_fn fn, void *arg) {
 void rt_yield(void) {
   m *mm = cur_m();
   rt_g *self = mm->cur;
-  proc *p = mm->p;
-  bool inherit = false;
-  rt_g *next = NULL;
-  if (!atomic_load_explicit(&S.done, memory_order_relaxed)) {
-    next = S.ops->pick(&p->sp, &inherit);
-    if (!next) return;  /* nothing else to run here: carry on */
-  }
-  g_check_stack(self);
+  bool inherit;
+  rt_g *next = g_pick(mm, &inherit);
+  if (!next && !atomic_load_explicit(&S.done, memory_order_relaxed))
+    return;  /* nothing else to run here: carry on */
   mm->act = ACT_READY;
   mm->actg = self;
   mm->actwhy = RT_WHY_YIELD;
-  if (next)
-    g_start_on(mm, p, next, inherit);
-  else
-    mm->cur = NULL;
-  sw(mm, &self->sp, next, false);
-  mm = cur_m();
-  after_switch(mm);
-  wake_if_idle(mm->p);
+  g_switch(mm, self, next, inherit, false);
+  wake_if_idle(cur_m()->p);
 }
 
 uint64_t rt_gid(void) {

@@ -38,11 +38,9 @@ static const rt_param go_params[] = {
    "new and woken Gs wait in a runnext slot and inherit the time slice"},
 };
 
-typedef struct go_global {
-  rt_lock lock;              /* guards head and tail */
-  rt_g *head, *tail;         /* FIFO chained through rt_g_link */
-  _Atomic int64_t len;       /* written under lock, peeked without it */
-} go_global;
+/* The global queue is an rt_gqueue; go moves Gs in and out of it in
+** batches (runqputslow, globrunqget), so it works on the fields itself. */
+typedef rt_gqueue go_global;
 
 typedef struct go_p {
   _Atomic uint32_t head;     /* next slot to take: CAS by owner and thieves */

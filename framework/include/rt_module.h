@@ -201,8 +201,6 @@ int rt_sp_node(const rt_sp *p);
 
 /* ==== Registry ======================================================= */
 
-typedef enum rt_kind { RT_KIND_SCHED = 0 } rt_kind;
-
 /* Built-in modules of a kind, in registration order. */
 int rt_sched_count(void);
 const rt_sched_ops *rt_sched_at(int i);
