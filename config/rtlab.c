@@ -14,6 +14,7 @@
 ** counters, the revision and the host.
 */
 #define _GNU_SOURCE
+#include "cli.h"
 #include "json.h"
 #include "rt_module.h"
 #include "workloads.h"
@@ -30,7 +31,6 @@
 #define RT_GIT_REV "unknown"
 #endif
 
-#define EXIT_USAGE 2   /* bad command line, names or parameters */
 
 /* ==== module kinds ================================================== */
 
@@ -81,82 +81,6 @@ static const kind kinds[] = {
    sched_apply},
 };
 #define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
-
-/* ==== options ======================================================= */
-
-/* One command-line option of a verb. */
-typedef struct opt {
-  const char *name;        /* "--procs" */
-  const char *arg;         /* placeholder in usage ("N"), NULL for a flag */
-  const char **value;      /* where the value goes (options with arg) */
-  bool *flag;              /* set when present (flags) */
-  const char *doc;         /* one line for usage */
-} opt;
-
-/* A verb of the command. */
-typedef struct verb {
-  const char *name;        /* "trial" */
-  const char *synopsis;    /* arguments, for usage */
-  const char *summary;     /* one line */
-  int (*fn)(const struct verb *v, int argc, char **argv);  /* argv[0] is the verb */
-} verb;
-
-static void usage(FILE *f);
-static void verb_usage(FILE *f, const verb *v, const opt *opts);
-
-/* Parses "--name value", "--name=value" and flags.  0 on success, 1 when
-** --help was printed (exit 0), EXIT_USAGE after a message. */
-static int opt_parse(const verb *v, const opt *opts, int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      verb_usage(stdout, v, opts);
-      return 1;
-    }
-    const char *eq = strchr(a, '=');
-    size_t len = eq ? (size_t)(eq - a) : strlen(a);
-    const opt *o = NULL;
-    for (int k = 0; opts[k].name; k++)
-      if (strlen(opts[k].name) == len && strncmp(opts[k].name, a, len) == 0) o = &opts[k];
-    if (!o) {
-      fprintf(stderr, "rtlab %s: unknown %s '%s' (allowed:", v->name,
-              a[0] == '-' ? "option" : "argument", a);
-      for (int k = 0; opts[k].name; k++) fprintf(stderr, "%s %s", k ? "," : "", opts[k].name);
-      fprintf(stderr, "%s)\n", opts[0].name ? "" : " none");
-      return EXIT_USAGE;
-    }
-    if (!o->arg) {
-      if (eq) {
-        fprintf(stderr, "rtlab %s: option '%s' takes no value\n", v->name, o->name);
-        return EXIT_USAGE;
-      }
-      *o->flag = true;
-    } else if (eq) {
-      *o->value = eq + 1;
-    } else if (i + 1 < argc) {
-      *o->value = argv[++i];
-    } else {
-      fprintf(stderr, "rtlab %s: option '%s' needs a value (%s)\n", v->name, o->name, o->arg);
-      return EXIT_USAGE;
-    }
-  }
-  return 0;
-}
-
-/* Strict integer in [lo, hi] for an option; EXIT_USAGE after a message. */
-static int opt_int(const verb *v, const char *name, const char *s, long lo, long hi,
-                   long *out) {
-  char *end;
-  errno = 0;
-  long x = s && *s ? strtol(s, &end, 10) : 0;
-  if (!s || !*s || *end || errno || x < lo || x > hi) {
-    fprintf(stderr, "rtlab %s: option '%s' wants an integer in [%ld, %ld], got '%s'\n", v->name,
-            name, lo, hi, s ? s : "");
-    return EXIT_USAGE;
-  }
-  *out = x;
-  return 0;
-}
 
 /* ==== list ========================================================== */
 
@@ -220,13 +144,13 @@ static void list_params_json(json_w *j, const rt_param *ps, int n) {
   json_arr_end(j);
 }
 
-static int verb_list(const verb *v, int argc, char **argv) {
+static int verb_list(const cli_verb *v, int argc, char **argv) {
   bool as_json = false;
-  const opt opts[] = {
+  const cli_opt opts[] = {
     {"--json", NULL, NULL, &as_json, "one JSON object instead of text"},
     {0},
   };
-  int rc = opt_parse(v, opts, argc, argv);
+  int rc = cli_parse(v, opts, argc, argv, NULL, 0, NULL);
   if (rc) return rc == 1 ? 0 : rc;
 
   if (as_json) {
@@ -326,26 +250,31 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int verb_trial(const verb *v, int argc, char **argv) {
+static int verb_trial(const cli_verb *v, int argc, char **argv) {
   const char *wspec = NULL, *procs_s = "1", *stack_s = NULL;
+  const char *placement = "none", *topology = NULL;
   const char *specs[NKINDS];
   bool as_json = false;
-  opt opts[NKINDS + 6];
+  cli_opt opts[NKINDS + 8];
   int no = 0;
-  opts[no++] = (opt){"--workload", "NAME[,k=v...]", &wspec, NULL, "what to run (rtlab list)"};
+  opts[no++] = (cli_opt){"--workload", "NAME[,k=v...]", &wspec, NULL, "what to run (rtlab list)"};
   for (int k = 0; k < NKINDS; k++) {
     specs[k] = kinds[k].def;
-    opts[no++] = (opt){kinds[k].opt, "NAME[,k=v...]", &specs[k], NULL, kinds[k].doc};
+    opts[no++] = (cli_opt){kinds[k].opt, "NAME[,k=v...]", &specs[k], NULL, kinds[k].doc};
   }
-  opts[no++] = (opt){"--procs", "N", &procs_s, NULL, "number of Ps, 1..1024 (default 1)"};
-  opts[no++] = (opt){"--stack", "KiB", &stack_s, NULL, "stack per G in KiB (default 64)"};
-  opts[no++] = (opt){"--json", NULL, NULL, &as_json, "one JSON line instead of text"};
-  opts[no] = (opt){0};
-  int rc = opt_parse(v, opts, argc, argv);
+  opts[no++] = (cli_opt){"--procs", "N", &procs_s, NULL, "number of Ps, 1..1024 (default 1)"};
+  opts[no++] = (cli_opt){"--stack", "KiB", &stack_s, NULL, "stack per G in KiB (default 64)"};
+  opts[no++] = (cli_opt){"--placement", "P", &placement, NULL,
+                         "none|compact|scatter|numa: where Ps run (default none)"};
+  opts[no++] = (cli_opt){"--topology", "S", &topology, NULL,
+                         "synthetic hwloc topology, e.g. \"numa:2 core:2 pu:1\""};
+  opts[no++] = (cli_opt){"--json", NULL, NULL, &as_json, "one JSON line instead of text"};
+  opts[no] = (cli_opt){0};
+  int rc = cli_parse(v, opts, argc, argv, NULL, 0, NULL);
   if (rc) return rc == 1 ? 0 : rc;
   if (!wspec) {
     fprintf(stderr, "rtlab trial: --workload is required\n");
-    verb_usage(stderr, v, opts);
+    cli_usage(stderr, v, opts);
     return EXIT_USAGE;
   }
 
@@ -368,10 +297,12 @@ static int verb_trial(const verb *v, int argc, char **argv) {
     kinds[k].apply(&cfg, specs[k]);
   }
   long procs, stack_kb = 64;
-  if (opt_int(v, "--procs", procs_s, 1, 1024, &procs)) return EXIT_USAGE;
-  if (stack_s && opt_int(v, "--stack", stack_s, 16, 1048576, &stack_kb)) return EXIT_USAGE;
+  if (cli_int(v, "--procs", procs_s, 1, 1024, &procs)) return EXIT_USAGE;
+  if (stack_s && cli_int(v, "--stack", stack_s, 16, 1048576, &stack_kb)) return EXIT_USAGE;
   cfg.procs = (int)procs;
   cfg.stack_size = (size_t)stack_kb * 1024;
+  cfg.placement = placement;
+  cfg.topology = topology;
 
   char when[32], host[256] = "unknown";
   time_t now = time(NULL);
@@ -416,6 +347,8 @@ static int verb_trial(const verb *v, int argc, char **argv) {
     }
     json_key(&j, "procs"); json_int(&j, procs);
     json_key(&j, "stack_kb"); json_int(&j, stack_kb);
+    json_key(&j, "placement"); json_str(&j, placement);
+    json_key(&j, "topology"); json_str(&j, topology ? topology : "machine");
     json_key(&j, "status"); json_str(&j, ok ? "ok" : "error");
     if (!ok) { json_key(&j, "error"); json_str(&j, res.err); }
     json_key(&j, "wall_ns"); json_int(&j, wall);
@@ -468,9 +401,9 @@ static int verb_trial(const verb *v, int argc, char **argv) {
 
 /* ==== help and dispatch ============================================= */
 
-static int verb_help(const verb *v, int argc, char **argv);
+static int verb_help(const cli_verb *v, int argc, char **argv);
 
-static const verb verbs[] = {
+static const cli_verb verbs[] = {
   {"list", "[--json]", "list modules of every kind and the workloads, with parameters",
    verb_list},
   {"trial", "--workload NAME[,k=v...] [--sched NAME[,k=v...]] [--procs N] [--stack KiB] [--json]",
@@ -486,17 +419,7 @@ static void usage(FILE *f) {
   fprintf(f, "\n'rtlab VERB --help' lists a verb's options.\n");
 }
 
-static void verb_usage(FILE *f, const verb *v, const opt *opts) {
-  fprintf(f, "usage: rtlab %s %s\n  %s\n", v->name, v->synopsis, v->summary);
-  for (int k = 0; opts && opts[k].name; k++) {
-    char lhs[64];
-    snprintf(lhs, sizeof lhs, "%s%s%s", opts[k].name, opts[k].arg ? " " : "",
-             opts[k].arg ? opts[k].arg : "");
-    fprintf(f, "  %-26s %s\n", lhs, opts[k].doc);
-  }
-}
-
-static const verb *verb_find(const char *name) {
+static const cli_verb *verb_find(const char *name) {
   for (int i = 0; i < NVERBS; i++)
     if (strcmp(verbs[i].name, name) == 0) return &verbs[i];
   return NULL;
@@ -508,12 +431,12 @@ static void unknown_verb(const char *name) {
   fprintf(stderr, ")\n");
 }
 
-static int verb_help(const verb *v, int argc, char **argv) {
+static int verb_help(const cli_verb *v, int argc, char **argv) {
   if (argc < 2) {
     usage(stdout);
     return 0;
   }
-  const verb *x = verb_find(argv[1]);
+  const cli_verb *x = verb_find(argv[1]);
   if (!x) {
     unknown_verb(argv[1]);
     return EXIT_USAGE;
@@ -531,7 +454,7 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  const verb *v = verb_find(argv[1]);
+  const cli_verb *v = verb_find(argv[1]);
   if (!v) {
     unknown_verb(argv[1]);
     usage(stderr);

@@ -60,6 +60,10 @@ typedef struct rt_config {
   int procs;               /* number of Ps, >= 1; 0 means the number of CPUs */
   size_t stack_size;       /* bytes per G stack; 0 means 64 KiB */
   const char *sched;       /* "name[,k=v...]" or a path to a .so; NULL = "go" */
+  const char *placement;   /* none | compact | scatter | numa; NULL = none */
+  const char *topology;    /* NULL: this machine's, read with hwloc; else a
+                              synthetic hwloc description such as
+                              "pack:2 numa:2 core:2 pu:1" (Ms are not bound) */
   char *err;               /* optional: receives a message when rt_run fails */
   size_t errlen;           /* size of err */
 } rt_config;
