@@ -103,7 +103,7 @@ has err "option '--stack' wants an integer in [16, 1048576], got '8'"
 expect 2 trial --workload yield --procs
 has err "option '--procs' needs a value (N)"
 expect 2 trial --workload yield --frob
-has err "unknown option '--frob' (allowed: --workload, --sched, --procs, --stack, --json)"
+has err "unknown option '--frob' (allowed: --workload, --sched, --procs, --stack, --placement, --topology, --json)"
 expect 2 trial --workload yield --json=yes
 has err "option '--json' takes no value"
 
