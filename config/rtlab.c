@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "json.h"
+#include "settings.h"
 #include "rt_module.h"
 #include "workloads.h"
 
@@ -31,56 +32,6 @@
 #define RT_GIT_REV "unknown"
 #endif
 
-
-/* ==== module kinds ================================================== */
-
-/* What rtlab needs of any module: the head every ops table starts with. */
-typedef struct mod_info {
-  const char *name;        /* module name */
-  const char *summary;     /* one line */
-  const rt_param *params;  /* declared parameters */
-  int nparams;             /* how many */
-} mod_info;
-
-/* One kind of module and how to list, resolve and configure it. */
-typedef struct kind {
-  const char *name;        /* "sched": key in JSON and the option's name */
-  const char *title;       /* heading in `rtlab list` */
-  const char *opt;         /* command-line option of `trial` */
-  const char *doc;         /* that option's line in usage */
-  const char *def;         /* spec used when the option is absent */
-  int (*count)(void);      /* number of built-ins */
-  bool (*at)(int i, mod_info *out);  /* built-in i */
-  int (*resolve)(const char *spec, mod_info *out, rt_pval *vals, char *err, size_t errlen);
-  void (*apply)(rt_config *cfg, const char *spec);  /* put the spec into cfg */
-} kind;
-
-static void sched_info(const rt_sched_ops *o, mod_info *out) {
-  *out = (mod_info){o->name, o->summary, o->params, o->nparams};
-}
-
-static bool sched_at(int i, mod_info *out) {
-  const rt_sched_ops *o = rt_sched_at(i);
-  if (o) sched_info(o, out);
-  return o != NULL;
-}
-
-static int sched_resolve(const char *spec, mod_info *out, rt_pval *vals, char *err,
-                         size_t errlen) {
-  const rt_sched_ops *o;
-  int rc = rt_sched_resolve(spec, &o, vals, err, errlen);
-  if (rc == RT_OK) sched_info(o, out);
-  return rc;
-}
-
-static void sched_apply(rt_config *cfg, const char *spec) { cfg->sched = spec; }
-
-static const kind kinds[] = {
-  {"sched", "scheduler policies", "--sched", "scheduler policy (default go)", "go",
-   rt_sched_count, sched_at, sched_resolve,
-   sched_apply},
-};
-#define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
 /* ==== list ========================================================== */
 
@@ -157,11 +108,11 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
     json_w j;
     json_init(&j, stdout);
     json_obj(&j);
-    for (int k = 0; k < NKINDS; k++) {
-      json_key(&j, kinds[k].name);
+    for (int k = 0; k < set_nkinds(); k++) {
+      json_key(&j, set_kind_at(k)->name);
       json_arr(&j);
       mod_info m;
-      for (int i = 0; kinds[k].at(i, &m); i++) {
+      for (int i = 0; set_kind_at(k)->at(i, &m); i++) {
         json_obj(&j);
         json_key(&j, "name"); json_str(&j, m.name);
         json_key(&j, "summary"); json_str(&j, m.summary ? m.summary : "");
@@ -188,15 +139,16 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
 
   printf("(parameter rows: name, type, default, range or choices, meaning;\n"
          " set them as NAME,k=v,k=v)\n");
-  for (int k = 0; k < NKINDS; k++) {
-    printf("\n%s (%s NAME[,k=v...]; default %s):\n", kinds[k].title, kinds[k].opt,
-           kinds[k].def);
+  for (int k = 0; k < set_nkinds(); k++) {
+    const setting *st = set_find(set_kind_at(k)->name);
+    printf("\n%s (--%s NAME[,k=v...]; default %s):\n", set_kind_at(k)->title, st->key,
+           st->def ? st->def : "none");
     mod_info m;
-    for (int i = 0; kinds[k].at(i, &m); i++) {
+    for (int i = 0; set_kind_at(k)->at(i, &m); i++) {
       printf("  %-12s %s\n", m.name, m.summary ? m.summary : "");
       list_params_text(m.params, m.nparams);
     }
-    printf("  (or a path to a .so exporting rt_module_%s)\n", kinds[k].name);
+    printf("  (or a path to a .so exporting rt_module_%s)\n", set_kind_at(k)->name);
   }
   printf("\nworkloads (--workload NAME[,k=v...]):\n");
   for (int i = 0; i < wl_count(); i++) {
@@ -251,58 +203,60 @@ static int64_t mono_ns(void) {
 }
 
 static int verb_trial(const cli_verb *v, int argc, char **argv) {
-  const char *wspec = NULL, *procs_s = "1", *stack_s = NULL;
-  const char *placement = "none", *topology = NULL;
-  const char *specs[NKINDS];
+  /* Every setting is an option; its value starts as RTLAB_KEY or the
+  ** default, and the command line overrides it. */
+  enum { MAXSET = 32 };
+  const char *val[MAXSET];
+  char err[1024];
   bool as_json = false;
-  cli_opt opts[NKINDS + 8];
-  int no = 0;
-  opts[no++] = (cli_opt){"--workload", "NAME[,k=v...]", &wspec, NULL, "what to run (rtlab list)"};
-  for (int k = 0; k < NKINDS; k++) {
-    specs[k] = kinds[k].def;
-    opts[no++] = (cli_opt){kinds[k].opt, "NAME[,k=v...]", &specs[k], NULL, kinds[k].doc};
+  cli_opt opts[MAXSET + 2];
+  char names[MAXSET][40];
+  int no = 0, nset = set_count();
+  for (int i = 0; i < nset && i < MAXSET; i++) {
+    const setting *s = set_at(i);
+    if (set_env_default(s, &val[i], err, sizeof err) != RT_OK) {
+      fprintf(stderr, "rtlab trial: %s\n", err);
+      return EXIT_USAGE;
+    }
+    snprintf(names[i], sizeof names[i], "--%s", s->key);
+    opts[no++] = (cli_opt){names[i], s->arg, &val[i], NULL, s->doc};
   }
-  opts[no++] = (cli_opt){"--procs", "N", &procs_s, NULL, "number of Ps, 1..1024 (default 1)"};
-  opts[no++] = (cli_opt){"--stack", "KiB", &stack_s, NULL, "stack per G in KiB (default 64)"};
-  opts[no++] = (cli_opt){"--placement", "P", &placement, NULL,
-                         "none|compact|scatter|numa: where Ps run (default none)"};
-  opts[no++] = (cli_opt){"--topology", "S", &topology, NULL,
-                         "synthetic hwloc topology, e.g. \"numa:2 core:2 pu:1\""};
   opts[no++] = (cli_opt){"--json", NULL, NULL, &as_json, "one JSON line instead of text"};
   opts[no] = (cli_opt){0};
   int rc = cli_parse(v, opts, argc, argv, NULL, 0, NULL);
   if (rc) return rc == 1 ? 0 : rc;
-  if (!wspec) {
-    fprintf(stderr, "rtlab trial: --workload is required\n");
-    cli_usage(stderr, v, opts);
-    return EXIT_USAGE;
-  }
 
-  /* Resolve everything before starting, so bad input is exit 2. */
-  char err[1024];
-  const wl_desc *w;
-  rt_pval wvals[RT_MAX_PARAMS];
-  if (wl_resolve(wspec, &w, wvals, err, sizeof err) != RT_OK) {
-    fprintf(stderr, "rtlab trial: %s\n", err);
-    return EXIT_USAGE;
-  }
-  mod_info mods[NKINDS];
-  rt_pval mvals[NKINDS][RT_MAX_PARAMS];
+  /* Check everything before starting, so bad input is exit 2. */
   rt_config cfg = {0};
-  for (int k = 0; k < NKINDS; k++) {
-    if (kinds[k].resolve(specs[k], &mods[k], mvals[k], err, sizeof err) != RT_OK) {
+  const char *wspec = NULL, *specs[8] = {0}, *placement = "none", *topology = NULL;
+  long procs = 1, stack_kb = 64;
+  for (int i = 0; i < nset; i++) {
+    const setting *s = set_at(i);
+    if (!val[i]) {
+      if (s->type != SET_WORKLOAD) continue;
+      fprintf(stderr, "rtlab trial: --workload is required\n");
+      cli_usage(stderr, v, opts);
+      return EXIT_USAGE;
+    }
+    if (set_check(s, val[i], err, sizeof err) != RT_OK) {
       fprintf(stderr, "rtlab trial: %s\n", err);
       return EXIT_USAGE;
     }
-    kinds[k].apply(&cfg, specs[k]);
+    if (s->apply) s->apply(&cfg, val[i]);
+    if (s->type == SET_WORKLOAD) wspec = val[i];
+    for (int k = 0; k < set_nkinds() && k < 8; k++)
+      if (s->kind == set_kind_at(k)) specs[k] = val[i];
   }
-  long procs, stack_kb = 64;
-  if (cli_int(v, "--procs", procs_s, 1, 1024, &procs)) return EXIT_USAGE;
-  if (stack_s && cli_int(v, "--stack", stack_s, 16, 1048576, &stack_kb)) return EXIT_USAGE;
-  cfg.procs = (int)procs;
-  cfg.stack_size = (size_t)stack_kb * 1024;
-  cfg.placement = placement;
-  cfg.topology = topology;
+  procs = cfg.procs;
+  stack_kb = (long)(cfg.stack_size / 1024);
+  if (cfg.placement) placement = cfg.placement;
+  topology = cfg.topology;
+  const wl_desc *w;
+  rt_pval wvals[RT_MAX_PARAMS];
+  wl_resolve(wspec, &w, wvals, err, sizeof err);
+  mod_info mods[8];
+  rt_pval mvals[8][RT_MAX_PARAMS];
+  for (int k = 0; k < set_nkinds(); k++) set_kind_at(k)->resolve(specs[k], &mods[k], mvals[k], err, sizeof err);
 
   char when[32], host[256] = "unknown";
   time_t now = time(NULL);
@@ -337,8 +291,8 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     json_obj(&j);
     json_key(&j, "workload"); json_str(&j, w->name);
     json_key(&j, "params"); json_params(&j, w->params, w->nparams, wvals);
-    for (int k = 0; k < NKINDS; k++) {
-      json_key(&j, kinds[k].name);
+    for (int k = 0; k < set_nkinds(); k++) {
+      json_key(&j, set_kind_at(k)->name);
       json_obj(&j);
       json_key(&j, "name"); json_str(&j, mods[k].name);
       json_key(&j, "params"); json_params(&j, mods[k].params, mods[k].nparams, mvals[k]);
@@ -381,8 +335,8 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     putchar('\n');
   } else {
     text_spec(w->name, w->params, w->nparams, wvals);
-    for (int k = 0; k < NKINDS; k++) {
-      printf(" %s=", kinds[k].name);
+    for (int k = 0; k < set_nkinds(); k++) {
+      printf(" %s=", set_kind_at(k)->name);
       text_spec(mods[k].name, mods[k].params, mods[k].nparams, mvals[k]);
     }
     printf(" procs=%ld: %s", procs, ok ? "ok" : "ERROR");

@@ -74,7 +74,7 @@ expect 2 trial
 has err "rtlab trial: --workload is required"
 has err "usage: rtlab trial"
 expect 2 trial --workload foo
-has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline)"
+has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, fault)"
 expect 2 trial --workload yield,m=3
 has err "rtlab trial: workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 expect 2 trial --workload skynet,n=500
@@ -96,10 +96,24 @@ expect 2 trial --workload yield --sched ./no_such_module.so
 has err "sched module './no_such_module.so': cannot load"
 for p in 0 1025 -1 x 2x ''; do
   expect 2 trial --workload yield --procs "$p"
-  has err "rtlab trial: option '--procs' wants an integer in [1, 1024], got '$p'"
+  if [ -n "$p" ]; then
+    has err "rtlab trial: procs: bad value '$p' (allowed: an integer in [1, 1024])"
+  else
+    has err "rtlab trial: procs: empty value '' (allowed: an integer in [1, 1024])"
+  fi
 done
 expect 2 trial --workload yield --stack 8
-has err "option '--stack' wants an integer in [16, 1048576], got '8'"
+has err "rtlab trial: stack: bad value '8' (allowed: an integer in [16, 1048576])"
+# The environment gives defaults, checked the same way; the command line wins.
+RTLAB_PROCS=0 expect 2 trial --workload yield,n=10
+has err "rtlab trial: RTLAB_PROCS: procs: bad value '0' (allowed: an integer in [1, 1024])"
+RTLAB_PROCS=2 RTLAB_SCHED=fifo expect 0 trial --workload yield,n=10 --json
+json '"sched":\{"name":"fifo"'
+json '"procs":2,'
+RTLAB_PROCS=2 expect 0 trial --workload yield,n=10 --procs 1 --json
+json '"procs":1,'
+RTLAB_PLACEMENT=compct expect 2 trial --workload yield,n=10
+has err "RTLAB_PLACEMENT: placement: unknown value 'compct' (allowed: none|compact|scatter|numa)"
 expect 2 trial --workload yield --procs
 has err "option '--procs' needs a value (N)"
 expect 2 trial --workload yield --frob

@@ -1,0 +1,165 @@
+/*
+** settings.c: the table of trial settings and their one checker (see
+** settings.h).  Adding a setting is a row here plus, when the runtime
+** needs it, a field in rt_config.
+*/
+#define _GNU_SOURCE
+#include "settings.h"
+
+#include "workloads.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==== module kinds =================================================== */
+
+static void sched_info(const rt_sched_ops *o, mod_info *out) {
+  *out = (mod_info){o->name, o->summary, o->params, o->nparams};
+}
+
+static bool sched_at(int i, mod_info *out) {
+  const rt_sched_ops *o = rt_sched_at(i);
+  if (o) sched_info(o, out);
+  return o != NULL;
+}
+
+static int sched_resolve(const char *spec, mod_info *out, rt_pval *vals, char *err,
+                         size_t errlen) {
+  const rt_sched_ops *o;
+  int rc = rt_sched_resolve(spec, &o, vals, err, errlen);
+  if (rc == RT_OK && out) sched_info(o, out);
+  return rc;
+}
+
+static const set_kind kinds[] = {
+  {"sched", "scheduler policies", rt_sched_count, sched_at, sched_resolve},
+};
+#define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
+
+int set_nkinds(void) { return NKINDS; }
+const set_kind *set_kind_at(int i) { return i >= 0 && i < NKINDS ? &kinds[i] : NULL; }
+const set_kind *set_kind_find(const char *name) {
+  for (int i = 0; name && i < NKINDS; i++)
+    if (strcmp(kinds[i].name, name) == 0) return &kinds[i];
+  return NULL;
+}
+
+/* ==== the settings table ============================================= */
+
+static void ap_sched(rt_config *c, const char *v) { c->sched = v; }
+static void ap_procs(rt_config *c, const char *v) { c->procs = atoi(v); }
+static void ap_stack(rt_config *c, const char *v) { c->stack_size = (size_t)atol(v) * 1024; }
+static void ap_placement(rt_config *c, const char *v) { c->placement = v; }
+static void ap_topology(rt_config *c, const char *v) { c->topology = v; }
+
+static const setting settings[] = {
+  {"workload", SET_WORKLOAD, "NAME[,k=v...]", NULL, 0, 0, NULL, NULL,
+   "what to run (rtlab list)", NULL},
+  {"sched", SET_MODULE, "NAME[,k=v...]", "go", 0, 0, NULL, &kinds[0],
+   "scheduler policy, or a path to a .so (default go)", ap_sched},
+  {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, "number of Ps (default 1)", ap_procs},
+  {"stack", SET_INT, "KiB", "64", 16, 1048576, NULL, NULL, "stack per G in KiB (default 64)",
+   ap_stack},
+  {"placement", SET_ENUM, "P", "none", 0, 0, "none|compact|scatter|numa", NULL,
+   "where Ps run on the topology (default none)", ap_placement},
+  {"topology", SET_STRING, "S", NULL, 0, 0, NULL, NULL,
+   "synthetic hwloc topology, e.g. \"numa:2 core:2 pu:1\" (default: this machine)",
+   ap_topology},
+};
+#define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
+
+int set_count(void) { return NSETTINGS; }
+const setting *set_at(int i) { return i >= 0 && i < NSETTINGS ? &settings[i] : NULL; }
+const setting *set_find(const char *key) {
+  for (int i = 0; key && i < NSETTINGS; i++)
+    if (strcmp(settings[i].key, key) == 0) return &settings[i];
+  return NULL;
+}
+
+/* ==== checking ======================================================= */
+
+void set_allowed(const setting *s, char *buf, size_t len) {
+  size_t n = 0;
+  buf[0] = 0;
+  switch (s->type) {
+  case SET_INT: snprintf(buf, len, "an integer in [%ld, %ld]", s->min, s->max); return;
+  case SET_ENUM: snprintf(buf, len, "%s", s->choices); return;
+  case SET_STRING: snprintf(buf, len, "text"); return;
+  case SET_WORKLOAD:
+    for (int i = 0; i < wl_count() && n < len; i++)
+      n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", wl_at(i)->name);
+    return;
+  case SET_MODULE: {
+    mod_info m;
+    for (int i = 0; s->kind->at(i, &m) && n < len; i++)
+      n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", m.name);
+    if (n < len) snprintf(buf + n, len - n, ", or a path to a .so");
+    return;
+  }
+  }
+}
+
+static bool enum_has(const char *choices, const char *v) {
+  size_t vl = strlen(v);
+  for (const char *c = choices; c;) {
+    const char *bar = strchr(c, '|');
+    size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+    if (cl == vl && strncmp(c, v, vl) == 0) return true;
+    c = bar ? bar + 1 : NULL;
+  }
+  return false;
+}
+
+int set_check(const setting *s, const char *val, char *err, size_t errlen) {
+  char allowed[512];
+  if (!val) val = "";
+  switch (s->type) {
+  case SET_WORKLOAD:
+    return wl_resolve(val, NULL, NULL, err, errlen);
+  case SET_MODULE: {
+    rt_pval vals[RT_MAX_PARAMS];
+    return s->kind->resolve(val, NULL, vals, err, errlen);
+  }
+  case SET_INT: {
+    char *end;
+    errno = 0;
+    long x = *val ? strtol(val, &end, 10) : 0;
+    if (*val && !*end && !errno && x >= s->min && x <= s->max) return RT_OK;
+    break;
+  }
+  case SET_ENUM:
+    if (enum_has(s->choices, val)) return RT_OK;
+    break;
+  case SET_STRING:
+    if (*val) return RT_OK;
+    break;
+  }
+  set_allowed(s, allowed, sizeof allowed);
+  snprintf(err, errlen, "%s: %s '%s' (allowed: %s)", s->key,
+           !*val ? "empty value" : s->type == SET_INT ? "bad value" : "unknown value", val,
+           allowed);
+  return RT_EINVAL;
+}
+
+int set_env_default(const setting *s, const char **out, char *err, size_t errlen) {
+  char name[64];
+  size_t i = 0;
+  i += (size_t)snprintf(name, sizeof name, "RTLAB_");
+  for (const char *k = s->key; *k && i + 1 < sizeof name; k++)
+    name[i++] = (char)toupper((unsigned char)*k);
+  name[i] = 0;
+  const char *v = getenv(name);
+  *out = s->def;
+  if (!v) return RT_OK;
+  char sub[900];
+  int rc = set_check(s, v, sub, sizeof sub);
+  if (rc != RT_OK) {
+    snprintf(err, errlen, "%s: %s", name, sub);
+    return rc;
+  }
+  *out = v;
+  return RT_OK;
+}
