@@ -3,7 +3,8 @@
 #   make deps | build | test | demo | peers | bench | sanitize-test PRESET=tsan | clean
 # Builds go to build/ (release preset), build-debug/, build-asan/, build-tsan/.
 
-DEB_PKGS  := build-essential cmake pkg-config liblua5.4-dev libhwloc-dev libbenchmark-dev git
+DEB_PKGS  := build-essential cmake pkg-config liblua5.4-dev libhwloc-dev libbenchmark-dev git \
+             gnuplot-nox
 PRESET    ?= release
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BENCH_ARGS ?=
@@ -37,8 +38,10 @@ build: configure
 test: build
 	ctest --preset $(PRESET) --output-on-failure -j 2
 
-demo: build
-	sh experiments/compare.sh build/rtlab
+# The quickstart experiment, with Go's runtime as a peer: prints the table
+# and where the result files (JSONL, CSV, summary, SVG plots) are.
+demo: build peers
+	build/rtlab run experiments/quickstart.lua --out results/quickstart
 
 peers:
 	$(call apt_missing,golang-go)

@@ -108,3 +108,8 @@ void json_null(json_w *w) {
   json_sep(w);
   fputs("null", w->f);
 }
+
+void json_raw(json_w *w, const char *text) {
+  json_sep(w);
+  fputs(text, w->f);
+}

@@ -33,5 +33,7 @@ void json_uint(json_w *w, uint64_t v);
 void json_num(json_w *w, double v);
 void json_bool(json_w *w, bool v);
 void json_null(json_w *w);
+/* Writes text, which must be one valid JSON value, as the next value. */
+void json_raw(json_w *w, const char *text);
 
 #endif

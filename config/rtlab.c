@@ -3,6 +3,7 @@
 **
 **   rtlab list [--json]            modules of every kind, workloads, parameters
 **   rtlab trial --workload W ...   one trial in this process, one result line
+**   rtlab run FILE.lua ...         an experiment: a trial per child process (run.c)
 **   rtlab help [VERB]              usage
 **
 ** Three tables keep it open to growth: the verbs (a new verb is a
@@ -16,6 +17,10 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "json.h"
+#include "lconf.h"
+#include "report.h"
+#include "run.h"
+#include "topo_cmd.h"
 #include "settings.h"
 #include "rt_module.h"
 #include "workloads.h"
@@ -161,26 +166,6 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
 
 /* ==== trial ========================================================= */
 
-/* Writes vals as an object of typed values, keyed by parameter name. */
-static void json_params(json_w *j, const rt_param *ps, int n, const rt_pval *vals) {
-  json_obj(j);
-  for (int i = 0; i < n; i++) {
-    json_key(j, ps[i].name);
-    switch (ps[i].type) {
-    case RT_PT_INT: json_int(j, vals[i].i); break;
-    case RT_PT_DOUBLE: json_num(j, vals[i].d); break;
-    case RT_PT_BOOL: json_bool(j, vals[i].i != 0); break;
-    case RT_PT_ENUM: {
-      char buf[64];
-      rt_param_format(&ps[i], vals[i], buf, sizeof buf);
-      json_str(j, buf);
-      break;
-    }
-    }
-  }
-  json_obj_end(j);
-}
-
 /* Writes "name(k=v,...)" for the readable line. */
 static void text_spec(const char *name, const rt_param *ps, int n, const rt_pval *vals) {
   printf("%s(", name);
@@ -203,28 +188,44 @@ static int64_t mono_ns(void) {
 }
 
 static int verb_trial(const cli_verb *v, int argc, char **argv) {
-  /* Every setting is an option; its value starts as RTLAB_KEY or the
-  ** default, and the command line overrides it. */
-  enum { MAXSET = 32 };
-  const char *val[MAXSET];
-  char err[1024];
+  /* Every setting is an option.  A value comes from the command line,
+  ** else from --config FILE.lua, else from RTLAB_KEY, else the default. */
+  enum { MAXSET = EXPT_MAXSET };
+  const char *val[MAXSET] = {0}, *conf[MAXSET] = {0}, *config = NULL;
+  char err[4096];
   bool as_json = false;
-  cli_opt opts[MAXSET + 2];
+  cli_opt opts[MAXSET + 3];
   char names[MAXSET][40];
   int no = 0, nset = set_count();
   for (int i = 0; i < nset && i < MAXSET; i++) {
     const setting *s = set_at(i);
-    if (set_env_default(s, &val[i], err, sizeof err) != RT_OK) {
-      fprintf(stderr, "rtlab trial: %s\n", err);
-      return EXIT_USAGE;
-    }
     snprintf(names[i], sizeof names[i], "--%s", s->key);
     opts[no++] = (cli_opt){names[i], s->arg, &val[i], NULL, s->doc};
   }
+  opts[no++] = (cli_opt){"--config", "FILE.lua", &config, NULL,
+                         "settings from a script returning rtlab.runtime{...}"};
   opts[no++] = (cli_opt){"--json", NULL, NULL, &as_json, "one JSON line instead of text"};
   opts[no] = (cli_opt){0};
   int rc = cli_parse(v, opts, argc, argv, NULL, 0, NULL);
   if (rc) return rc == 1 ? 0 : rc;
+  lconf *lc = NULL;
+  if (config) {
+    if (!(lc = lconf_open()) || lconf_runtime(lc, config, conf, err, sizeof err) != RT_OK) {
+      fprintf(stderr, "%s\n", lc ? err : "rtlab trial: out of memory");
+      lconf_close(lc);
+      return EXIT_USAGE;
+    }
+  }
+  for (int i = 0; i < nset && i < MAXSET; i++) {
+    if (val[i]) continue;
+    if (conf[i]) {
+      val[i] = conf[i];
+    } else if (set_env_default(set_at(i), &val[i], err, sizeof err) != RT_OK) {
+      fprintf(stderr, "rtlab trial: %s\n", err);
+      lconf_close(lc);
+      return EXIT_USAGE;
+    }
+  }
 
   /* Check everything before starting, so bad input is exit 2. */
   rt_config cfg = {0};
@@ -271,7 +272,8 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
   getrusage(RUSAGE_SELF, &ru0);
   int64_t t0 = mono_ns();
   wl_run(&cfg, w, wvals, &res);
-  int64_t wall = mono_ns() - t0;
+  int64_t total = mono_ns() - t0;  /* runtime start-up and shutdown included */
+  int64_t wall = res.run_ns;       /* the workload alone, as the peers measure */
   getrusage(RUSAGE_SELF, &ru1);
   bool ok = res.rc == RT_OK && res.status == 0;
   int64_t user = tv_ns(ru1.ru_utime) - tv_ns(ru0.ru_utime);
@@ -290,12 +292,12 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     json_init(&j, stdout);
     json_obj(&j);
     json_key(&j, "workload"); json_str(&j, w->name);
-    json_key(&j, "params"); json_params(&j, w->params, w->nparams, wvals);
+    json_key(&j, "params"); set_json_params(&j, w->params, w->nparams, wvals);
     for (int k = 0; k < set_nkinds(); k++) {
       json_key(&j, set_kind_at(k)->name);
       json_obj(&j);
       json_key(&j, "name"); json_str(&j, mods[k].name);
-      json_key(&j, "params"); json_params(&j, mods[k].params, mods[k].nparams, mvals[k]);
+      json_key(&j, "params"); set_json_params(&j, mods[k].params, mods[k].nparams, mvals[k]);
       json_key(&j, "spec"); json_str(&j, specs[k]);  /* as given: a .so's path is here */
       json_obj_end(&j);
     }
@@ -303,9 +305,11 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     json_key(&j, "stack_kb"); json_int(&j, stack_kb);
     json_key(&j, "placement"); json_str(&j, placement);
     json_key(&j, "topology"); json_str(&j, topology ? topology : "machine");
+    json_key(&j, "bound"); json_bool(&j, res.rc == RT_OK && rt_topo_bound());
     json_key(&j, "status"); json_str(&j, ok ? "ok" : "error");
     if (!ok) { json_key(&j, "error"); json_str(&j, res.err); }
     json_key(&j, "wall_ns"); json_int(&j, wall);
+    json_key(&j, "total_ns"); json_int(&j, total);
     json_key(&j, "user_ns"); json_int(&j, user);
     json_key(&j, "sys_ns"); json_int(&j, sys);
     json_key(&j, "ops"); json_uint(&j, res.ops);
@@ -350,6 +354,7 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
   fflush(stdout);
   if (!ok) fprintf(stderr, "rtlab trial: %s\n", res.err);
   free(cnt);
+  lconf_close(lc);
   return ok ? 0 : 1;
 }
 
@@ -362,6 +367,15 @@ static const cli_verb verbs[] = {
    verb_list},
   {"trial", "--workload NAME[,k=v...] [--sched NAME[,k=v...]] [--procs N] [--stack KiB] [--json]",
    "run one trial in this process and print one result line", verb_trial},
+  {"run", "FILE.lua [--out DIR] [--resume] [--reps N] [--dry-run] [--shard I/N] [--emit-slurm]",
+   "run an experiment: every trial in a fresh process, results appended as they end", cmd_run},
+  {"report", "DIR [--metric PATH]",
+   "print the table of a run (median, min, max, ratio per cell); write results.csv, "
+   "summary.json, plots", cmd_report},
+  {"merge", "DIR... [--out DIR]",
+   "join the result sets of shards of one experiment, then report on them", cmd_merge},
+  {"topo", "[--topology S] [--procs N] [--placement P] [--json]",
+   "show the topology (this machine's or a synthetic one) and where the Ps would run", cmd_topo},
   {"help", "[VERB]", "show this help, or a verb's options", verb_help},
 };
 #define NVERBS ((int)(sizeof verbs / sizeof verbs[0]))

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "settings.h"
 
+#include "json.h"
 #include "workloads.h"
 
 #include <ctype.h>
@@ -55,19 +56,27 @@ static void ap_stack(rt_config *c, const char *v) { c->stack_size = (size_t)atol
 static void ap_placement(rt_config *c, const char *v) { c->placement = v; }
 static void ap_topology(rt_config *c, const char *v) { c->topology = v; }
 
+static int ck_topology(const char *v, char *err, size_t errlen) {
+  char sub[900];
+  if (rt_topo_plan(v, "none", 1, NULL, 0, NULL, sub, sizeof sub) >= 0) return RT_OK;
+  snprintf(err, errlen, "topology: %s", sub);
+  return RT_EINVAL;
+}
+
 static const setting settings[] = {
   {"workload", SET_WORKLOAD, "NAME[,k=v...]", NULL, 0, 0, NULL, NULL,
-   "what to run (rtlab list)", NULL},
+   "what to run (rtlab list)", NULL, NULL},
   {"sched", SET_MODULE, "NAME[,k=v...]", "go", 0, 0, NULL, &kinds[0],
-   "scheduler policy, or a path to a .so (default go)", ap_sched},
-  {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, "number of Ps (default 1)", ap_procs},
+   "scheduler policy, or a path to a .so (default go)", NULL, ap_sched},
+  {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, "number of Ps (default 1)", NULL,
+   ap_procs},
   {"stack", SET_INT, "KiB", "64", 16, 1048576, NULL, NULL, "stack per G in KiB (default 64)",
-   ap_stack},
+   NULL, ap_stack},
   {"placement", SET_ENUM, "P", "none", 0, 0, "none|compact|scatter|numa", NULL,
-   "where Ps run on the topology (default none)", ap_placement},
+   "where Ps run on the topology (default none)", NULL, ap_placement},
   {"topology", SET_STRING, "S", NULL, 0, 0, NULL, NULL,
    "synthetic hwloc topology, e.g. \"numa:2 core:2 pu:1\" (default: this machine)",
-   ap_topology},
+   ck_topology, ap_topology},
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 
@@ -134,7 +143,7 @@ int set_check(const setting *s, const char *val, char *err, size_t errlen) {
     if (enum_has(s->choices, val)) return RT_OK;
     break;
   case SET_STRING:
-    if (*val) return RT_OK;
+    if (*val) return s->check ? s->check(val, err, errlen) : RT_OK;
     break;
   }
   set_allowed(s, allowed, sizeof allowed);
@@ -163,3 +172,26 @@ int set_env_default(const setting *s, const char **out, char *err, size_t errlen
   *out = v;
   return RT_OK;
 }
+
+/* ==== JSON ========================================================== */
+
+/* Writes vals as an object of typed values, keyed by parameter name. */
+void set_json_params(json_w *j, const rt_param *ps, int n, const rt_pval *vals) {
+  json_obj(j);
+  for (int i = 0; i < n; i++) {
+    json_key(j, ps[i].name);
+    switch (ps[i].type) {
+    case RT_PT_INT: json_int(j, vals[i].i); break;
+    case RT_PT_DOUBLE: json_num(j, vals[i].d); break;
+    case RT_PT_BOOL: json_bool(j, vals[i].i != 0); break;
+    case RT_PT_ENUM: {
+      char buf[64];
+      rt_param_format(&ps[i], vals[i], buf, sizeof buf);
+      json_str(j, buf);
+      break;
+    }
+    }
+  }
+  json_obj_end(j);
+}
+

@@ -66,6 +66,9 @@ typedef struct setting {
   const char *choices;     /* SET_ENUM: "a|b|c" */
   const set_kind *kind;    /* SET_MODULE: its kind */
   const char *doc;         /* one line for usage and `rtlab list` */
+  /* Optional: a check beyond the type's (a topology string hwloc must
+  ** accept).  RT_OK, or a code with a message. */
+  int (*check)(const char *val, char *err, size_t errlen);
   /* Puts a checked value into a runtime config (NULL: not a runtime
   ** setting, e.g. workload).  The string must outlive the config. */
   void (*apply)(rt_config *cfg, const char *val);
@@ -89,5 +92,9 @@ int set_env_default(const setting *s, const char **out, char *err, size_t errlen
 /* Lists a setting's allowed values in a short human form ("1..1024",
 ** "none|compact|scatter|numa", "go, fifo, lifo, ..."), for messages. */
 void set_allowed(const setting *s, char *buf, size_t len);
+
+/* Writes vals as a JSON object of typed values keyed by parameter name. */
+struct json_w;
+void set_json_params(struct json_w *j, const rt_param *ps, int n, const rt_pval *vals);
 
 #endif

@@ -66,8 +66,3 @@ void rt_nanosleep(uint64_t ns) {
   struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
   nanosleep(&ts, NULL);
 }
-
-int rt_sp_node(const rt_sp *p) {
-  (void)p;
-  return 0;  /* single node until topology placement (framework/topo.c) */
-}

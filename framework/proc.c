@@ -20,6 +20,11 @@
 ** Spinning.  As in Go, an M without work may look for work to steal only
 ** while 2 * spinning < busy Ps; the last M to stop spinning after finding
 ** work wakes another so that the search goes on (wakep).
+**
+** Placement.  rt_run sets up the placement plan (topo.c) before the
+** policy's init; an M binds its thread to its P's place when it takes a P
+** with another place than the one it is bound for (m_takep), so binding
+** costs nothing on the switch path.
 */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -33,6 +38,7 @@
 #include "ctx.h"
 #include "lock.h"
 #include "proc.h"
+#include "topo.h"
 
 /* ==== types ========================================================== */
 
@@ -62,6 +68,7 @@ struct m {
   const void *g0lo;         /* bounds of the thread's own stack (ASan) */
   size_t g0size;            /* its size */
   void *g0fiber;            /* TSan fiber of the scheduler context */
+  int placed;               /* P whose place the thread is bound for; -1 none */
 };
 
 struct proc {
@@ -75,7 +82,7 @@ struct proc {
 
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
-#define PROC_MAXPROCS 1024
+#define PROC_MAXPROCS RT_MAXPROCS
 
 static struct {
   const rt_sched_ops *ops;  /* the policy */
@@ -116,6 +123,17 @@ static __attribute__((noinline)) m *cur_m(void) {
 }
 
 static void m_wakeup(m *w, proc *p, bool spinning);
+
+/* M mm, on its own thread, takes P p (NULL: none).  The thread is bound
+** to the P's place (topo.c) only when it differs from the P it was bound
+** for, so hwloc is called when an M moves between Ps, never per switch. */
+static inline void m_takep(m *mm, proc *p) {
+  mm->p = p;
+  if (p && p->sp.id != mm->placed) {
+    topo_bind(p->sp.id, mm->placed);
+    mm->placed = p->sp.id;
+  }
+}
 
 /* ==== switching ====================================================== */
 
@@ -268,6 +286,7 @@ static void wakep(proc *caller) {
     w = calloc(1, sizeof *w);
     if (w) {
       w->id = S.nm;
+      w->placed = -1;
       w->nextp = p;
       w->spinning = true;
       if (pthread_create(&w->thread, NULL, m_main, w) != 0)
@@ -353,8 +372,9 @@ static rt_g *find_runnable(m *mm) {
     /* Work may have been readied between our look and the put: a spinning
     ** M and the last M standing look once more (Go does the same). */
     if ((was_spinning || all_idle) && any_runnable()) {
-      mm->p = pidle_get();
+      proc *np = pidle_get();
       rt_lock_release(&S.idle);
+      m_takep(mm, np);
       if (was_spinning) {
         mm->spinning = true;
         atomic_fetch_add(&S.nmspinning, 1);
@@ -372,7 +392,7 @@ static rt_g *find_runnable(m *mm) {
     S.midle = mm;
     rt_lock_release(&S.idle);
     while (atomic_load(&mm->wake) == 0) lock_futex_wait(&mm->wake, 0);
-    mm->p = mm->nextp;
+    m_takep(mm, mm->nextp);
     mm->nextp = NULL;
     if (!mm->p) return NULL;  /* woken by shutdown */
   }
@@ -412,7 +432,7 @@ static void m_thread_init(m *mm) {
 static void *m_main(void *arg) {
   m *mm = arg;
   m_thread_init(mm);
-  mm->p = mm->nextp;
+  m_takep(mm, mm->nextp);
   mm->nextp = NULL;
   m_schedule(mm);
   ctx_thread_fini(mm->altstack);
@@ -543,6 +563,11 @@ int rt_procs(void) { return S.nprocs; }
 rt_g *sched_cur(void) {
   m *mm = cur_m();
   return mm ? mm->cur : NULL;
+}
+
+rt_sp *sched_cur_sp(void) {
+  m *mm = cur_m();
+  return mm && mm->p ? &mm->p->sp : NULL;
 }
 
 void sched_park(rt_lock *unlock, const char *reason) {
@@ -695,6 +720,13 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     set_err(cfg, "stack_size must be in [16 KiB, 1 GiB], got %zu bytes", stack);
     return RT_EINVAL;
   }
+  /* The placement plan exists before init: policies read rt_sp_node there. */
+  rc = topo_start(cfg ? cfg->topology : NULL, cfg ? cfg->placement : NULL, procs, err,
+                  sizeof err);
+  if (rc != RT_OK) {
+    set_err(cfg, "%s", err);
+    return rc;
+  }
 
   S.running = true;
   S.ops = ops;
@@ -723,6 +755,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   if (!ok) {
     free(m0);
     runtime_free();
+    topo_stop();
     set_err(cfg, "out of memory starting the runtime");
     return RT_ENOMEM;
   }
@@ -735,6 +768,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
         if (ops->fini) ops->fini(&S.ps[inited].sp);
       free(m0);
       runtime_free();
+      topo_stop();
       return rc;
     }
   }
@@ -742,7 +776,8 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   /* M0 is this thread; it holds P0, the other Ps start idle. */
   S.allm[S.nm++] = m0;
   m_thread_init(m0);
-  m0->p = &S.ps[0];
+  m0->placed = -1;
+  m_takep(m0, &S.ps[0]);
   for (int i = procs - 1; i >= 1; i--) pidle_put(&S.ps[i]);
   for (int i = 1; i < procs; i++) S.ps[i].sp.cnt[RT_CNT_IDLES] = 0;
   S.main_g = g_new(m0->p, main_fn, arg);
@@ -765,6 +800,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   free(m0);
   S.allm[0] = NULL;
   runtime_free();
+  topo_stop();  /* M0 gets its own binding back */
   return RT_OK;
 }
 

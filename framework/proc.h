@@ -44,6 +44,10 @@ struct rt_g {
 /* The running G; NULL on an M's scheduler context. */
 rt_g *sched_cur(void);
 
+/* The P of the calling M (the policy's view), NULL on a thread that is not
+** an M or holds no P.  A G may move to another P at any switch. */
+rt_sp *sched_cur_sp(void);
+
 /* Parks the running G: records reason, saves its context and runs
 ** something else; `unlock` (may be NULL) is released after the switch.
 ** Returns when a sched_ready of this G has been run. */

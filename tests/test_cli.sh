@@ -51,7 +51,7 @@ has out "--workload"
 expect 0 trial --help
 has out "--procs"
 expect 2 frobnicate
-has err "rtlab: unknown verb 'frobnicate' (allowed: list, trial, help)"
+has err "rtlab: unknown verb 'frobnicate' (allowed: list, trial, run, report, merge, topo, help)"
 expect 2 help frobnicate
 
 # ---- list ----
@@ -117,7 +117,7 @@ has err "RTLAB_PLACEMENT: placement: unknown value 'compct' (allowed: none|compa
 expect 2 trial --workload yield --procs
 has err "option '--procs' needs a value (N)"
 expect 2 trial --workload yield --frob
-has err "unknown option '--frob' (allowed: --workload, --sched, --procs, --stack, --placement, --topology, --json)"
+has err "unknown option '--frob' (allowed: --workload, --sched, --procs, --stack, --placement, --topology, --config, --json)"
 expect 2 trial --workload yield --json=yes
 has err "option '--json' takes no value"
 

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const wl_desc *const wl_table[] = {
   &wl_yield, &wl_spawn, &wl_skynet,
@@ -71,9 +72,17 @@ typedef struct wl_job {
   wl_result *res;          /* where run's outcome goes */
 } wl_job;
 
+static int64_t wl_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void wl_main(void *arg) {
   wl_job *j = arg;
+  int64_t t0 = wl_now();
   j->res->status = j->w->run(j->vals, &j->res->ops, j->res->err, sizeof j->res->err);
+  j->res->run_ns = wl_now() - t0;
   if (j->res->status != 0 && !j->res->err[0])
     snprintf(j->res->err, sizeof j->res->err, "workload '%s' failed (%d)", j->w->name,
              j->res->status);

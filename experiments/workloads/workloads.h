@@ -50,6 +50,8 @@ typedef struct wl_result {
   int rc;                  /* rt_run's code: RT_OK, or negative (see err) */
   int status;              /* run's return: 0 ok, nonzero = failed (see err) */
   uint64_t ops;            /* operations done, as run reported them */
+  int64_t run_ns;          /* wall time of run inside the main G: what the
+                              Go peers time too (runtime start-up excluded) */
   char err[512];           /* message when rc or status is not 0 */
 } wl_result;
 

@@ -5,7 +5,7 @@
 ** back when main returns, as a Go program does.  Inside, functions run on
 ** green threads (G) multiplexed over OS threads (M) through logical
 ** processors (P).  Everything here may be called only from a G, except
-** rt_run, rt_counters and the error helpers.
+** rt_run, rt_counters, the rt_topo_* functions and the error helpers.
 **
 ** Errors are negative return codes (RT_E*), never aborts, for bad input.
 ** Misuse that Go treats as a fatal runtime error (send on a closed channel,
@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,9 +62,10 @@ typedef struct rt_config {
   size_t stack_size;       /* bytes per G stack; 0 means 64 KiB */
   const char *sched;       /* "name[,k=v...]" or a path to a .so; NULL = "go" */
   const char *placement;   /* none | compact | scatter | numa; NULL = none */
-  const char *topology;    /* NULL: this machine's, read with hwloc; else a
-                              synthetic hwloc description such as
-                              "pack:2 numa:2 core:2 pu:1" (Ms are not bound) */
+  const char *topology;    /* NULL or "machine": this machine's, read with
+                              hwloc; else a synthetic hwloc description
+                              such as "pack:2 numa:2 core:2 pu:1" (Ms are
+                              then not bound; see rt_topo_plan) */
   char *err;               /* optional: receives a message when rt_run fails */
   size_t errlen;           /* size of err */
 } rt_config;
@@ -77,6 +79,91 @@ int rt_run(const rt_config *cfg, rt_fn main, void *arg);
 /* Counters of the last completed rt_run: out[p * RT_CNT__N + c] for each
 ** of the first `procs` Ps.  Returns the number of Ps the run had. */
 int rt_counters(uint64_t *out, int procs);
+
+/* ---- topology and placement (framework/topo.c, hwloc) ----
+** A runtime reads a topology once per rt_run: this machine's, or a
+** synthetic one (cfg->topology), and computes a placement plan: a PU and a
+** NUMA node for every P.  PUs and nodes are numbered by hwloc's *logical*
+** index (topology order, 0 .. pus-1 and 0 .. numa_nodes-1), which means the
+** same on a synthetic topology and on a real machine; the OS numbering
+** (P# in the tree) is not used.  The placements (cfg->placement):
+**
+**   none     Ms are not bound.  P i is listed on PU i mod pus and that
+**            PU's node: a nominal place, so that node-aware policies
+**            (rt_sp_node) decide the same way bound or not.
+**   compact  node by node: one node's PUs fill before the next node's;
+**            within a node one PU of every core first, then the cores'
+**            second hardware threads, and so on.  M bound to the PU.
+**   scatter  round-robin over the nodes (P0 on node 0, P1 on node 1, ...),
+**            each node's PUs taken in compact order.  M bound to the PU.
+**   numa     contiguous blocks: P i on node i * nodes / procs.  The M is
+**            bound to the whole node (its cpuset); pu is the PU that
+**            compact would give the P within its node, for information.
+**
+** "Nodes" above are the nodes that hold PUs (a memory-only node, such as
+** HBM beside DRAM, gets no P).  With more Ps than PUs the places wrap
+** around: P i takes the place of P i mod pus (numa: of its rank within
+** its node's block, mod the node's PUs), so Ps share PUs.
+**
+** Ms are bound (hwloc_set_cpubind, this thread) only on this machine's
+** topology when the OS supports thread binding and placement is not none;
+** otherwise nothing is bound and rt_topo_bound() says so.  An M binds when
+** it first takes a P and rebinds only when it takes a P with another
+** place, so the switch path never calls hwloc.  The thread that called
+** rt_run (M0) gets its own binding back when rt_run returns. */
+
+#define RT_MAXPROCS 1024     /* most Ps a runtime may have */
+
+/* The place of one P. */
+typedef struct rt_place {
+  int p;                     /* P index, 0 .. procs-1 */
+  int pu;                    /* logical index of its PU */
+  int node;                  /* logical index of its NUMA node */
+} rt_place;
+
+/* What a topology holds. */
+typedef struct rt_topo_info {
+  int packages;              /* sockets; 0 when it has no package level */
+  int numa_nodes;            /* >= 1 (hwloc gives every machine a node) */
+  int cores;                 /* 0 when it has no core level */
+  int pus;                   /* processing units (hardware threads), >= 1 */
+  bool synthetic;            /* a description, not this machine */
+  bool bindable;             /* this machine, and the OS binds threads:
+                                Ms are bound unless placement is none */
+  char summary[160];         /* "1 package, 1 NUMA node, 2 cores, 2 PUs" */
+} rt_topo_info;
+
+/* Reads `topology` (as cfg->topology) and plans `placement` (as
+** cfg->placement; NULL = none) for `procs` Ps (0: one per PU).  Fills
+** out[0 .. min(procs, max)) (out may be NULL) and *info (may be NULL).
+** Returns the number of Ps planned, or RT_EINVAL with a message in err
+** naming what is allowed (an unknown placement; a synthetic description
+** hwloc refuses, with where and an example), or RT_ENOMEM.  Any thread,
+** with or without a running runtime; costs about a millisecond on a real
+** machine (hwloc reads /sys). */
+int rt_topo_plan(const char *topology, const char *placement, int procs,
+                 rt_place *out, int max, rt_topo_info *info, char *err,
+                 size_t errlen);
+
+/* The one-line summary of `topology` for report headers ("1 package, 1
+** NUMA node, 2 cores, 2 PUs") into buf; RT_OK, or a negative code with
+** the error message in buf instead.  A shortcut for rt_topo_plan's info. */
+int rt_topo_summary(const char *topology, char *buf, size_t len);
+
+/* Prints the topology as an indented tree, one object a line with its
+** logical index (L#), the OS index (P#) of PUs and NUMA nodes, and sizes:
+**   Package L#0
+**     NUMANode L#0 P#0 (1024MB)
+**     Core L#0
+**       PU L#0 P#0
+** RT_OK, or a negative code with a message in err as rt_topo_plan. */
+int rt_topo_describe(const char *topology, FILE *f, char *err, size_t errlen);
+
+/* Whether the Ms of the running runtime, or else of the last completed
+** rt_run, were bound to their places: false with placement none, a
+** synthetic topology, an OS that cannot bind threads, or when a bind
+** call failed.  Any thread. */
+bool rt_topo_bound(void);
 
 /* ---- Gs ---- */
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */

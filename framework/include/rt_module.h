@@ -196,8 +196,16 @@ static inline rt_g *rt_gq_pop(rt_gqueue *q) {
 ** runnext). */
 void rt_nanosleep(uint64_t ns);
 
-/* NUMA node of P p (0 until topology placement exists). */
-int rt_sp_node(const rt_sp *p);
+/* NUMA placement (framework/topo.c).  Nodes are the logical indices of
+** the run's placement plan (rt.h: rt_place, rt_topo_plan): with placement
+** none they are nominal (P i on PU i mod pus; Ms not bound), so a policy
+** decides the same way bound or not.  The plan is fixed before the first
+** init op and read-only until the run ends: any thread, during a run
+** (init and fini included).  Outside a run: node 0 of 1 node. */
+int rt_sp_node(const rt_sp *p);  /* NUMA node of P p */
+int rt_sp_node_of(int pid);      /* NUMA node of P pid; 0 when out of range */
+int rt_sp_nnodes(void);          /* nodes of the run's topology, >= 1; every
+                                    node index is below it */
 
 /* ==== Registry ======================================================= */
 

@@ -159,12 +159,19 @@ func rusage() syscall.Rusage {
 func main() {
 	spec := flag.String("workload", "", "NAME[,k=v...]: "+names())
 	procs := flag.Int("procs", 1, "GOMAXPROCS, 1..1024")
+	list := flag.Bool("list", false, "print the workload names, one per line, and exit")
 	for _, n := range []string{"n", "gs", "batch", "cap", "stages"} {
 		flag.String(n, "", "workload parameter "+n+" (as in NAME,"+n+"=...)")
 	}
 	flag.Parse()
 	if flag.NArg() > 0 {
 		usageErr("unexpected argument '%s'", flag.Arg(0))
+	}
+	if *list {
+		for _, w := range workloads {
+			fmt.Println(w.name)
+		}
+		return
 	}
 	if *spec == "" {
 		usageErr("-workload is required (allowed: %s)", names())

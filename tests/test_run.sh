@@ -1,0 +1,208 @@
+#!/bin/sh
+# test_run.sh: the experiment loop as a user meets it: config errors with
+# FILE:LINE and the allowed values, matrix expansion (where, warm-ups,
+# sweeps, interleaving), every way a trial can end, resume after kill -9
+# (no row lost, none twice), shards that add up to the whole, and merge.
+#
+# usage: test_run.sh RTLAB FIXTURE_DIR
+# Exit code 0 when every check passes, 1 otherwise.
+
+RTLAB=$1
+FIX=$2
+TMP=${TMPDIR:-/tmp}/rtlab_run.$$
+mkdir -p "$TMP" || exit 1
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# run ARGS...: runs rtlab; stdout in $TMP/out, stderr in $TMP/err, code in $rc.
+run() {
+  "$RTLAB" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+}
+
+expect() {
+  want=$1; shift
+  run "$@"
+  [ "$rc" = "$want" ] || fail "rtlab $*: exit $rc, want $want (stderr: $(head -c 600 "$TMP/err"))"
+}
+
+has() {
+  grep -qF -- "$2" "$TMP/$1" || fail "$1 of the last command lacks: $2 (got: $(head -c 600 "$TMP/$1"))"
+}
+
+# edit N OLD NEW: base.lua with OLD replaced by NEW on line N, as $TMP/cfg.lua.
+edit() {
+  awk -v n="$1" -v old="$2" -v new="$3" \
+    'NR == n { i = index($0, old); if (i) $0 = substr($0, 1, i - 1) new substr($0, i + length(old)) } { print }' \
+    "$FIX/base.lua" >"$TMP/cfg.lua"
+  grep -qF -- "$3" "$TMP/cfg.lua" || fail "edit: line $1 of base.lua lacks '$2'"
+}
+
+# bad N OLD NEW MESSAGE: the edited config is refused with exit 2 and
+# exactly "cfg.lua:LINE: MESSAGE" (LINE = N unless MESSAGE names it).
+bad() {
+  edit "$1" "$2" "$3"
+  expect 2 run "$TMP/cfg.lua" --dry-run --out "$TMP/never"
+  has err "cfg.lua:$1: $4"
+  [ ! -e "$TMP/never" ] || fail "a refused config created its output directory"
+}
+
+# keys FILE: the sorted trial keys of a results.jsonl.
+keys() { grep -o '"key":"[0-9a-f]*"' "$1" | sort; }
+
+# ==== config errors: FILE:LINE and what is allowed ====
+bad 8 "global_every = 31" "globl_every = 31" \
+  "sched 'go': unknown parameter 'globl_every' (allowed: local_size, global_every, steal_fraction, runnext)"
+bad 8 "global_every = 31" "global_every = 0" \
+  "sched 'go': parameter 'global_every' wants an integer in [1, 1000000], got '0'"
+bad 8 "global_every = 31" "global_every = {}" \
+  "sched 'go': parameter 'global_every' wants a number, boolean or string, got a table"
+bad 8 '"fifo"' '"fifoo"' "unknown sched 'fifoo' (allowed: go, fifo, lifo, randsteal"
+bad 9 "procs = { 1, 2 }" "procs = { 1, 0 }" \
+  "procs: bad value '0' (allowed: an integer in [1, 1024])"
+bad 9 "procs = { 1, 2 }" "procs = { 1, 1.5 }" \
+  "procs: bad value 1.5 (allowed: an integer in [1, 1024])"
+bad 9 "procs = { 1, 2 }" "procz = { 1, 2 }" \
+  "unknown setting 'procz' (allowed: sched, procs, stack, placement, topology)"
+bad 9 "procs = { 1, 2 }" "procs = 2" "an axis is a list of values, e.g. procs = { 1, 2 }"
+bad 6 '"yield", n = 1000' '"yeld", n = 1000' \
+  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, fault"
+bad 6 '"yield", n = 1000' '"yield", m = 1000' \
+  "workload 'yield': unknown parameter 'm' (allowed: n, gs)"
+bad 11 '"none"' '"nun"' "placement: unknown value 'nun' (allowed: none|compact|scatter|numa)"
+bad 11 'placement = "none"' 'procs = 2' "procs is both fixed and an axis of the matrix"
+bad 12 "reps = 2" "repz = 2" "rtlab.experiment: unknown key 'repz' (allowed: name, workloads,"
+bad 12 "reps = 2" "reps = 0" "reps: wants an integer in [1, 100000], got 0"
+bad 12 "timeout = 30" "timeout = -1" "timeout: wants seconds per trial"
+bad 13 '"go"' '"lifo"' \
+  "'lifo' is not a value of the sched axis (values: go, fifo, go,global_every=31)"
+bad 13 "sched =" "placement =" "placement is not an axis of the matrix (axes: sched, procs)"
+bad 14 "ns_per_op" "ns_per_opp" "metric: unknown 'ns_per_opp' (allowed: ns_per_op,"
+bad 8 '{ "go", global_every = 31 }' '{ global_every = 31 }' \
+  "sched: a table value starts with the module name"
+bad 8 '{ "go", global_every = 31 }' '"go", global_every = 31' \
+  "a list of values cannot hold key 'global_every'"
+# Errors of Lua itself come with a traceback; a script that returns
+# something else is told what it must return.
+printf 'local x = nil\nreturn x.y\n' >"$TMP/lua.lua"
+expect 2 run "$TMP/lua.lua"
+has err "lua.lua:2: attempt to index a nil value (local 'x')"
+has err "stack traceback:"
+printf 'return 42\n' >"$TMP/ret.lua"
+expect 2 run "$TMP/ret.lua"
+has err "ret.lua: the script must return rtlab.experiment{...} (it returned number)"
+expect 2 run "$TMP/no_such.lua"
+has err "no_such.lua: cannot open"
+expect 2 run "$FIX/base.lua" --shard 3/2
+has err "option '--shard' wants I/N with 1 <= I <= N, got '3/2'"
+# The sandbox: no os.execute, io.popen, debug, binary chunks or C modules.
+expect 0 run "$FIX/sandbox.lua" --dry-run
+# rtlab trial --config takes a runtime table, checked the same way.
+printf 'local rtlab = require "rtlab"\nreturn rtlab.runtime {\n  sched = { "go", globl_every = 7 },\n}\n' >"$TMP/rt.lua"
+expect 2 trial --workload yield,n=10 --config "$TMP/rt.lua"
+has err "rt.lua:3: sched 'go': unknown parameter 'globl_every'"
+printf 'local rtlab = require "rtlab"\nreturn rtlab.runtime { sched = { "go", global_every = 7 }, procs = 2 }\n' >"$TMP/rt.lua"
+expect 0 trial --workload yield,n=10 --config "$TMP/rt.lua" --json
+has out '"spec":"go,global_every=7"'
+has out '"procs":2,'
+
+# ==== expansion ====
+expect 0 run "$FIX/base.lua" --dry-run
+has out "# base: 12 cells x (2 reps + 0 warm-up) = 24 trials"
+[ "$(grep -c '^[0-9a-f]\{16\} ' "$TMP/out")" = 24 ] || fail "base: want 24 trial lines"
+# Repetition-major: every cell's rep 0 before any rep 1.
+awk '/^[0-9a-f]/ { print $2 }' "$TMP/out" | tr '\n' ' ' >"$TMP/reps"
+[ "$(cat "$TMP/reps")" = "0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 " ] ||
+  fail "trials are not interleaved by repetition: $(cat "$TMP/reps")"
+has out "yield,n=1000|go,global_every=31|2  -> "
+has out " trial --workload pingpong,n=500 --sched fifo --procs 1 "
+expect 0 run "$FIX/base.lua" --dry-run --reps 3
+has out "= 36 trials"
+# where drops one of 12 cells; one warm-up pass comes first.
+expect 0 run "$FIX/where.lua" --dry-run
+has out "# where: 11 cells x (2 reps + 1 warm-up) = 33 trials"
+grep -q "go,global_every=8|3" "$TMP/out" && fail "where: the filtered cell is still there"
+head -n 13 "$TMP/out" | tail -n 11 | grep -qv ' w0 ' && fail "where: warm-ups do not come first"
+has out "yield,n=100|go,global_every=4|3"
+# Keys are stable: the same config gives the same keys.
+"$RTLAB" run "$FIX/base.lua" --dry-run | awk '/^[0-9a-f]/ { print $1 }' >"$TMP/k1"
+"$RTLAB" run "$FIX/base.lua" --dry-run | awk '/^[0-9a-f]/ { print $1 }' >"$TMP/k2"
+cmp -s "$TMP/k1" "$TMP/k2" || fail "trial keys differ between two expansions"
+[ "$(sort -u "$TMP/k1" | wc -l)" = 24 ] || fail "trial keys are not unique"
+
+# ==== every way a trial ends ====
+expect 1 run "$FIX/faults.lua" --out "$TMP/faults" --no-report
+R=$TMP/faults/results.jsonl
+[ "$(wc -l <"$R")" = 5 ] || fail "faults: want 5 rows, got $(wc -l <"$R")"
+row() { grep -F "\"cell\":\"$1\"" "$R"; }
+row "fault,n=10,mode=ok" | grep -q '"status":"ok".*"trial":{"workload":"fault"' || fail "ok row: $(row fault,n=10,mode=ok)"
+row "fault,mode=segv" | grep -q '"status":"crash","signal":11,' || fail "segv row: $(row fault,mode=segv)"
+row "fault,mode=abort" | grep -q '"status":"crash","signal":6,' || fail "abort row: $(row fault,mode=abort)"
+row "fault,mode=hang" | grep -q '"status":"timeout","signal":15,' || fail "hang row: $(row fault,mode=hang)"
+row "fault,mode=error" | grep -q '"status":"error","signal":null,"exit":1,"error":"rtlab trial: fault: failing on purpose' ||
+  fail "error row: $(row fault,mode=error)"
+has err "[5/5] error   fault,mode=error rep 0"
+has err "rtlab run: 5 trials in "
+has err ", 4 failed; results in $TMP/faults/results.jsonl"
+[ -s "$TMP/faults/experiment.json" ] || fail "no experiment.json"
+grep -q '"axes":\["workload"\]' "$TMP/faults/experiment.json" || fail "experiment.json axes"
+
+# ==== resume after kill -9: nothing lost, nothing twice ====
+D=$TMP/kill
+"$RTLAB" run "$FIX/killme.lua" --out "$D" --no-report >/dev/null 2>&1 &
+pid=$!
+i=0  # wait until a hang trial is in flight and some rows are written
+while [ $i -lt 300 ]; do
+  if [ -s "$D/results.jsonl" ] && pgrep -f "fault,mode=hang" >/dev/null; then break; fi
+  sleep 0.05; i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+sleep 0.3
+pgrep -f "fault,mode=hang" >/dev/null && fail "a hung trial outlived its killed runner"
+before=$(wc -l <"$D/results.jsonl")
+[ "$before" -ge 1 ] && [ "$before" -lt 18 ] || fail "kill: want a partial run, got $before rows"
+printf '{"key":"00000000' >>"$D/results.jsonl"  # as if killed mid-write
+expect 1 run "$FIX/killme.lua" --out "$D" --resume --no-report
+has err "ended in a partial line"
+has err "resuming: $before trials already recorded"
+[ "$(wc -l <"$D/results.jsonl")" = 18 ] || fail "resume: want 18 rows, got $(wc -l <"$D/results.jsonl")"
+"$RTLAB" run "$FIX/killme.lua" --dry-run | awk '/^[0-9a-f]/ { print "\"key\":\"" $1 "\"" }' | sort >"$TMP/want"
+keys "$D/results.jsonl" >"$TMP/got"
+cmp -s "$TMP/want" "$TMP/got" || fail "resume: keys differ from the plan: $(diff "$TMP/want" "$TMP/got" | head -5)"
+expect 0 run "$FIX/killme.lua" --out "$D" --resume --no-report
+has err "resuming: 18 trials already recorded"
+[ "$(wc -l <"$D/results.jsonl")" = 18 ] || fail "a second resume ran trials again"
+# Without --resume an old result set is kept aside, never overwritten.
+expect 0 run "$FIX/sandbox.lua" --out "$TMP/again" --no-report
+expect 0 run "$FIX/sandbox.lua" --out "$TMP/again" --no-report
+has err "kept the previous results as $TMP/again/results-"
+
+# ==== shards add up to the whole; merge joins them ====
+"$RTLAB" run "$FIX/base.lua" --dry-run | awk '/^[0-9a-f]/ { print $1 }' | sort >"$TMP/all"
+: >"$TMP/union"
+for s in 1 2 3; do
+  "$RTLAB" run "$FIX/base.lua" --dry-run --shard $s/3 | awk '/^[0-9a-f]/ { print $1 }' >>"$TMP/union"
+done
+sort "$TMP/union" >"$TMP/union.s"
+cmp -s "$TMP/all" "$TMP/union.s" || fail "shards 1..3 of 3 are not the whole plan, each trial once"
+for s in 1 2 3; do
+  expect 0 run "$FIX/base.lua" --shard $s/3 --out "$TMP/shard-$s" --no-report
+done
+expect 0 merge "$TMP/shard-1" "$TMP/shard-2" "$TMP/shard-3" --out "$TMP/merged"
+sed 's/^/"key":"/; s/$/"/' "$TMP/all" >"$TMP/allk"
+keys "$TMP/merged/results.jsonl" >"$TMP/mk"
+cmp -s "$TMP/allk" "$TMP/mk" || fail "merge of the shards differs from the plan"
+has out "| workload"
+
+# ==== slurm ====
+expect 0 run "$FIX/base.lua" --emit-slurm --shards 4 --out "$TMP/cluster"
+has out "wrote $TMP/cluster/slurm/array.sbatch (4 shards of 24 trials)"
+grep -q '^#SBATCH --array=1-4$' "$TMP/cluster/slurm/array.sbatch" || fail "sbatch array line"
+grep -q -- '--shard "$SLURM_ARRAY_TASK_ID"/4 --resume' "$TMP/cluster/slurm/array.sbatch" || fail "sbatch shard line"
+grep -q " merge '$TMP/cluster/slurm'/shard-\* --out '$TMP/cluster'" "$TMP/cluster/slurm/merge.sbatch" || fail "merge.sbatch"
+
+[ "$fails" = 0 ] && echo "test_run: all checks passed"
+exit $((fails > 0))
