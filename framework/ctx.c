@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -64,6 +66,9 @@ void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg) {
 #ifndef MADV_GUARD_INSTALL
 # define MADV_GUARD_INSTALL 102
 #endif
+#ifndef MADV_POPULATE_WRITE
+# define MADV_POPULATE_WRITE 23
+#endif
 #define CTX_SLAB 16
 
 static struct {
@@ -78,7 +83,9 @@ static struct {
   size_t size;             /* usable bytes per stack of the current slabs */
   int mode;                /* 0 unknown, 1 madvise guards, 2 mprotect, 3 none */
   long budget;             /* mprotect guards still allowed */
-} CS;
+  bool slab_ready;         /* the current slab's guards and top pages are done */
+  int pidfd;               /* this process, for process_madvise; -1: unusable */
+} CS = {.pidfd = 0};
 
 size_t ctx_page_size(void) {
   static size_t page;
@@ -119,6 +126,33 @@ static bool ctx_guard(char *g) {
   return false;
 }
 
+/* Applies advice to one page of each stack of the slab at base (offset
+** off from each stack's guard), in one process_madvise call.  False when
+** the kernel cannot (before Linux 6.13 for guards, 5.10 at all). */
+static bool ctx_slab_advise(char *base, size_t stride, size_t off, int advice) {
+  if (CS.pidfd == 0) CS.pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  if (CS.pidfd < 0) return false;
+  struct iovec iov[CTX_SLAB];
+  for (int i = 0; i < CTX_SLAB; i++)
+    iov[i] = (struct iovec){base + (size_t)i * stride + off, ctx_page_size()};
+  return syscall(SYS_process_madvise, CS.pidfd, iov, CTX_SLAB, advice, 0) ==
+         (long)(CTX_SLAB * ctx_page_size());
+}
+
+/* A new slab: guard pages and first-touched top pages for all its stacks
+** in two system calls instead of 2 per stack.  The top page is the one a
+** new G writes first; faulting it in costs 10-16 us per page under this
+** project's hypervisor, MADV_POPULATE_WRITE about 0.5 us.  Where a batch
+** call fails, each stack gets its guard when it is handed out instead. */
+static void ctx_slab_prepare(char *base, size_t stride) {
+  size_t pg = ctx_page_size();
+  CS.slab_ready = CS.mode <= 1 && ctx_slab_advise(base, stride, 0, MADV_GUARD_INSTALL);
+  if (CS.slab_ready) {
+    CS.mode = 1;
+    ctx_slab_advise(base, stride, stride - pg, MADV_POPULATE_WRITE);
+  }
+}
+
 char *ctx_stack_alloc(size_t size, bool *guarded) {
   size_t pg = ctx_page_size(), stride = round_page(size) + pg;
   rt_lock_acquire(&CS.lock);
@@ -139,11 +173,12 @@ char *ctx_stack_alloc(size_t size, bool *guarded) {
     CS.cur = base;
     CS.left = CTX_SLAB;
     CS.size = round_page(size);
+    ctx_slab_prepare(base, stride);
   }
   char *guard = CS.cur;
   CS.cur += stride;
   CS.left--;
-  *guarded = ctx_guard(guard);
+  *guarded = CS.slab_ready || ctx_guard(guard);
   rt_lock_release(&CS.lock);
   char *lo = guard + pg;
   if (!*guarded) *(uint64_t *)lo = CTX_CANARY;  /* touches a page: only if needed */
