@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
+int report_fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err, errlen, fmt, ap);
@@ -593,7 +593,7 @@ static int metric_check(const report_set *s, char *err, size_t errlen) {
       n += (size_t)snprintf(names + n, sizeof names - n, "%s%s%s", n ? ", " : "", m->key,
                             m->type == JSONR_OBJ ? ".*" : "");
   jsonr_free(d);
-  return fail(err, errlen, EXIT_USAGE,
+  return report_fail(err, errlen, EXIT_USAGE,
               "%s/results.jsonl: metric '%s' is not a number in any ok trial (the first ok "
               "trial has: %s)", s->dir, s->metric, n ? names : "no numbers");
 }
@@ -611,7 +611,7 @@ int report_dir_metric(const char *dir, const char *metric, FILE *out, char *err,
   int n = 0;
   int rc = report_load(&s, dir, metric, err, errlen);
   if (!rc) rc = metric_check(&s, err, errlen);
-  if (!rc && cells_build(&s, &c, &n)) rc = fail(err, errlen, 1, "out of memory");
+  if (!rc && cells_build(&s, &c, &n)) rc = report_fail(err, errlen, 1, "out of memory");
   if (rc) {
     report_set_free(&s);
     return rc;
@@ -629,11 +629,11 @@ int report_dir_metric(const char *dir, const char *metric, FILE *out, char *err,
   print_table(&s, c, n, has_base, out);
 
   snprintf(path, sizeof path, "%s/results.csv", s.dir);
-  if (write_csv(&s, path) != 0) rc = fail(err, errlen, 1, "%s: %s", path, strerror(errno));
+  if (write_csv(&s, path) != 0) rc = report_fail(err, errlen, 1, "%s: %s", path, strerror(errno));
   else report_files_add(&files, s.dir, "results.csv");
   snprintf(path, sizeof path, "%s/summary.json", s.dir);
   if (!rc && write_summary(&s, c, n, now, path) != 0)
-    rc = fail(err, errlen, 1, "%s: %s", path, strerror(errno));
+    rc = report_fail(err, errlen, 1, "%s: %s", path, strerror(errno));
   else if (!rc) report_files_add(&files, s.dir, "summary.json");
   if (!rc) report_plots(&s, c, n, &files);
   fprintf(out, "\nfiles written:\n");

@@ -22,13 +22,6 @@
 
 const char *const report_statuses[4] = {"ok", "crash", "timeout", "error"};
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return rc;
-}
 
 /* ==== strings and files ============================================== */
 
@@ -89,29 +82,29 @@ static int expt_load(report_set *s, const char *metric, char *err, size_t errlen
   char path[PATH_MAX], jerr[256];
   snprintf(path, sizeof path, "%s/experiment.json", s->dir);
   if (!(s->etext = slurp(path, &s->elen)))
-    return fail(err, errlen, 1, "%s: %s: run `rtlab run FILE.lua --out %s` first", path,
+    return report_fail(err, errlen, 1, "%s: %s: run `rtlab run FILE.lua --out %s` first", path,
                 strerror(errno), s->dir);
   if (!(s->edoc = jsonr_parse(s->etext, s->elen, jerr, sizeof jerr)))
-    return fail(err, errlen, EXIT_USAGE, "%s: %s", path, jerr);
+    return report_fail(err, errlen, EXIT_USAGE, "%s: %s", path, jerr);
   const jsonr_val *e = s->expt = jsonr_root(s->edoc);
-  if (!jsonr_is(e, JSONR_OBJ)) return fail(err, errlen, EXIT_USAGE, "%s: not a JSON object", path);
+  if (!jsonr_is(e, JSONR_OBJ)) return report_fail(err, errlen, EXIT_USAGE, "%s: not a JSON object", path);
   if (!(s->name = jsonr_str(jsonr_get(e, "name"))))
-    return fail(err, errlen, EXIT_USAGE, "%s: \"name\" must be a string", path);
+    return report_fail(err, errlen, EXIT_USAGE, "%s: \"name\" must be a string", path);
   const jsonr_val *axes = jsonr_get(e, "axes");
   if (!jsonr_is(axes, JSONR_ARR) || axes->n < 1 || axes->n > REPORT_MAXAXES)
-    return fail(err, errlen, EXIT_USAGE, "%s: \"axes\" must be an array of 1 to %d strings",
+    return report_fail(err, errlen, EXIT_USAGE, "%s: \"axes\" must be an array of 1 to %d strings",
                 path, REPORT_MAXAXES);
   for (const jsonr_val *a = axes->kids; a; a = a->next) {
     if (!jsonr_str(a))
-      return fail(err, errlen, EXIT_USAGE, "%s: \"axes\" must be an array of 1 to %d strings",
+      return report_fail(err, errlen, EXIT_USAGE, "%s: \"axes\" must be an array of 1 to %d strings",
                   path, REPORT_MAXAXES);
     s->axes[s->naxes++] = a->str;
   }
   if (!(s->metric = metric ? metric : jsonr_str(jsonr_get(e, "metric"))))
-    return fail(err, errlen, EXIT_USAGE, "%s: \"metric\" must be a string (or give --metric PATH)",
+    return report_fail(err, errlen, EXIT_USAGE, "%s: \"metric\" must be a string (or give --metric PATH)",
                 path);
   if (!metric_ok(s->metric))
-    return fail(err, errlen, EXIT_USAGE,
+    return report_fail(err, errlen, EXIT_USAGE,
                 "metric '%s': want a dotted path of member names, such as ns_per_op or "
                 "latency.p99_ns", s->metric);
   const jsonr_val *lb = jsonr_get(e, "lower_is_better");
@@ -123,7 +116,7 @@ static int expt_load(report_set *s, const char *metric, char *err, size_t errlen
     bool ok = jsonr_is(b, JSONR_OBJ);
     for (const jsonr_val *m = ok ? b->kids : NULL; m; m = m->next) ok &= jsonr_is(m, JSONR_STR);
     if (!ok)
-      return fail(err, errlen, EXIT_USAGE,
+      return report_fail(err, errlen, EXIT_USAGE,
                   "%s: \"baseline\" must be null or an object of strings ({\"sched\": \"go\"})", path);
   }
   const jsonr_val *sw = jsonr_get(e, "sweep");
@@ -131,7 +124,7 @@ static int expt_load(report_set *s, const char *metric, char *err, size_t errlen
     s->sweep_axis = jsonr_str(jsonr_get(sw, "axis"));
     s->sweep_param = jsonr_str(jsonr_get(sw, "param"));
     if (!s->sweep_axis || !s->sweep_param)
-      return fail(err, errlen, EXIT_USAGE,
+      return report_fail(err, errlen, EXIT_USAGE,
                   "%s: \"sweep\" must be null or {\"axis\": NAME, \"param\": NAME}", path);
   }
   return 0;
@@ -293,13 +286,13 @@ int report_add(report_set *s, const report_rec *r) {
 
 int report_load(report_set *s, const char *dir, const char *metric, char *err, size_t errlen) {
   memset(s, 0, sizeof *s);
-  if (strlen(dir) >= sizeof s->dir) return fail(err, errlen, EXIT_USAGE, "%.80s...: path too long", dir);
+  if (strlen(dir) >= sizeof s->dir) return report_fail(err, errlen, EXIT_USAGE, "%.80s...: path too long", dir);
   snprintf(s->dir, sizeof s->dir, "%s", dir);
   size_t n = strlen(s->dir);
   while (n > 1 && s->dir[n - 1] == '/') s->dir[--n] = 0;
   struct stat st;
   if (stat(s->dir, &st) != 0 || !S_ISDIR(st.st_mode))
-    return fail(err, errlen, 1, "%s: %s: run `rtlab run FILE.lua --out %s` first", s->dir,
+    return report_fail(err, errlen, 1, "%s: %s: run `rtlab run FILE.lua --out %s` first", s->dir,
                 stat(s->dir, &st) != 0 ? strerror(errno) : "not a directory", s->dir);
   int rc = expt_load(s, metric, err, errlen);
   if (rc) return rc;
@@ -307,7 +300,7 @@ int report_load(report_set *s, const char *dir, const char *metric, char *err, s
   char path[PATH_MAX], jerr[256], msg[512];
   snprintf(path, sizeof path, "%s/results.jsonl", s->dir);
   if (!(s->text = slurp(path, &s->len)))
-    return fail(err, errlen, 1, "%s: %s: run `rtlab run FILE.lua --out %s` first", path,
+    return report_fail(err, errlen, 1, "%s: %s: run `rtlab run FILE.lua --out %s` first", path,
                 strerror(errno), s->dir);
   int lineno = 0;
   for (size_t pos = 0; pos < s->len;) {
@@ -324,18 +317,18 @@ int report_load(report_set *s, const char *dir, const char *metric, char *err, s
               path, lineno, len);
       break;
     }
-    if (!d) return fail(err, errlen, EXIT_USAGE, "%s:%d: %s", path, lineno, jerr);
+    if (!d) return report_fail(err, errlen, EXIT_USAGE, "%s:%d: %s", path, lineno, jerr);
     report_rec r;
     bool ok = rec_parse(s, jsonr_root(d), &r, msg, sizeof msg);
     if (ok && !rec_keep(s, &r)) {
       jsonr_free(d);
-      return fail(err, errlen, 1, "out of memory reading %s", path);
+      return report_fail(err, errlen, 1, "out of memory reading %s", path);
     }
     jsonr_free(d);
-    if (!ok) return fail(err, errlen, EXIT_USAGE, "%s:%d: %s", path, lineno, msg);
+    if (!ok) return report_fail(err, errlen, EXIT_USAGE, "%s:%d: %s", path, lineno, msg);
     r.line = line;
     r.len = len;
-    if (report_add(s, &r)) return fail(err, errlen, 1, "out of memory reading %s", path);
+    if (report_add(s, &r)) return report_fail(err, errlen, 1, "out of memory reading %s", path);
   }
   if (s->dups)
     fprintf(stderr, "rtlab: warning: %s: %d record(s) repeat a key (kept the first ok one, "
@@ -375,12 +368,12 @@ static int mkdir_p(const char *dir) {
 static int merge_write(const char *out, const report_set *first, const report_set *m,
                        char *err, size_t errlen) {
   char path[PATH_MAX], tmp[PATH_MAX + 8];
-  if (mkdir_p(out) != 0) return fail(err, errlen, 1, "%s: %s", out, strerror(errno));
+  if (mkdir_p(out) != 0) return report_fail(err, errlen, 1, "%s: %s", out, strerror(errno));
   for (int k = 0; k < 2; k++) {
     snprintf(path, sizeof path, "%s/%s", out, k ? "results.jsonl" : "experiment.json");
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
-    if (!f) return fail(err, errlen, 1, "%s: %s", tmp, strerror(errno));
+    if (!f) return report_fail(err, errlen, 1, "%s: %s", tmp, strerror(errno));
     if (k == 0) fwrite(first->etext, 1, first->elen, f);
     for (int i = 0; k == 1 && i < m->nrecs; i++) {
       fwrite(m->recs[i].line, 1, m->recs[i].len, f);
@@ -391,7 +384,7 @@ static int merge_write(const char *out, const report_set *first, const report_se
     if (bad || rename(tmp, path) != 0) {
       int e = errno;
       unlink(tmp);
-      return fail(err, errlen, 1, "%s: %s", path, strerror(e));
+      return report_fail(err, errlen, 1, "%s: %s", path, strerror(e));
     }
   }
   return 0;

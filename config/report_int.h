@@ -114,4 +114,8 @@ void report_unit(const char *metric, char *buf, size_t len);
 ** table order.  Failures are warnings on stderr, never errors. */
 void report_plots(const report_set *s, const report_cell *cells, int ncells, report_files *out);
 
+/* Writes a message into err and returns rc (report.c). */
+__attribute__((format(printf, 4, 5)))
+int report_fail(char *err, size_t errlen, int rc, const char *fmt, ...);
+
 #endif

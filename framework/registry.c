@@ -17,6 +17,7 @@
 ** caller's values are untouched.  A key given twice is an error (a spec
 ** that says two things about one knob is most likely a mistake).
 */
+#include "fail.h"
 #include "rt_module.h"
 
 #include <ctype.h>
@@ -34,17 +35,6 @@ extern const rt_sched_ops *(*const rt_builtin_sched[])(void);
 
 /* ==== messages ====================================================== */
 
-/* Writes a message into err (may be NULL) and returns code. */
-__attribute__((format(printf, 4, 5)))
-static int reg_fail(int code, char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
 
 /* A small append-only string for "allowed: a, b, c" lists. */
 typedef struct reg_buf {
@@ -112,39 +102,39 @@ static bool reg_goodname(const char *s) {
 static int reg_check_params(const char *what, const rt_param *ps, int n,
                             char *err, size_t errlen) {
   if (n < 0 || n > RT_MAX_PARAMS)
-    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
+    return fw_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
                     what, n, RT_MAX_PARAMS);
   if (n > 0 && !ps)
-    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters but no table", what, n);
+    return fw_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters but no table", what, n);
   for (int i = 0; i < n; i++) {
     const rt_param *p = &ps[i];
     if (!reg_goodname(p->name))
-      return reg_fail(RT_EINVAL, err, errlen, "%s: parameter %d has a bad name (want [a-z0-9_]+)",
+      return fw_fail(RT_EINVAL, err, errlen, "%s: parameter %d has a bad name (want [a-z0-9_]+)",
                       what, i);
     switch (p->type) {
     case RT_PT_INT: case RT_PT_DOUBLE:
       if (!(p->min <= p->def && p->def <= p->max))
-        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': default %g outside [%g, %g]",
+        return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': default %g outside [%g, %g]",
                         what, p->name, p->def, p->min, p->max);
       break;
     case RT_PT_BOOL:
       if (p->def != 0 && p->def != 1)
-        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': bool default must be 0 or 1",
+        return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': bool default must be 0 or 1",
                         what, p->name);
       break;
     case RT_PT_ENUM: {
       int nch = 1;
       if (!p->choices || !*p->choices)
-        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': enum without choices",
+        return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': enum without choices",
                         what, p->name);
       for (const char *c = p->choices; *c; c++) nch += *c == '|';
       if (p->def < 0 || p->def >= nch || p->def != (double)(int)p->def)
-        return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': default index %g, have %d choices",
+        return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': default index %g, have %d choices",
                         what, p->name, p->def, nch);
       break;
     }
     default:
-      return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': unknown type %d",
+      return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s': unknown type %d",
                       what, p->name, (int)p->type);
     }
   }
@@ -155,23 +145,23 @@ int rt_sched_load(const char *path, const rt_sched_ops **out, char *err,
                   size_t errlen) {
   if (out) *out = NULL;
   if (!path || !*path)
-    return reg_fail(RT_EINVAL, err, errlen, "sched module: empty path");
+    return fw_fail(RT_EINVAL, err, errlen, "sched module: empty path");
   /* dlopen searches the library path for a bare "x.so"; a user who names a
   ** file means that file, so make it relative to the working directory. */
   char file[4096];
   if (snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path) >= (int)sizeof file)
-    return reg_fail(RT_EINVAL, err, errlen, "sched module: path too long");
+    return fw_fail(RT_EINVAL, err, errlen, "sched module: path too long");
   void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char *why = dlerror();
-    return reg_fail(RT_ENOENT, err, errlen, "sched module '%s': cannot load: %s", path,
+    return fw_fail(RT_ENOENT, err, errlen, "sched module '%s': cannot load: %s", path,
                     why ? why : "unknown error");
   }
   const rt_sched_ops *(*get)(void);
   *(void **)&get = dlsym(h, "rt_module_sched");
   if (!get) {
     dlclose(h);
-    return reg_fail(RT_EINVAL, err, errlen,
+    return fw_fail(RT_EINVAL, err, errlen,
                     "sched module '%s': no symbol rt_module_sched (a module exports "
                     "const rt_sched_ops *rt_module_sched(void))", path);
   }
@@ -180,14 +170,14 @@ int rt_sched_load(const char *path, const rt_sched_ops **out, char *err,
   snprintf(what, sizeof what, "sched module '%s'", path);
   int rc = RT_OK;
   if (!ops)
-    rc = reg_fail(RT_EINVAL, err, errlen, "%s: rt_module_sched returned NULL", what);
+    rc = fw_fail(RT_EINVAL, err, errlen, "%s: rt_module_sched returned NULL", what);
   else if (ops->abi != RT_ABI_VERSION)
-    rc = reg_fail(RT_EABI, err, errlen, "%s: built for ABI %u, this rtlab has ABI %d", what,
+    rc = fw_fail(RT_EABI, err, errlen, "%s: built for ABI %u, this rtlab has ABI %d", what,
                   (unsigned)ops->abi, RT_ABI_VERSION);
   else if (!reg_goodname(ops->name))
-    rc = reg_fail(RT_EINVAL, err, errlen, "%s: missing or bad name (want [a-z0-9_]+)", what);
+    rc = fw_fail(RT_EINVAL, err, errlen, "%s: missing or bad name (want [a-z0-9_]+)", what);
   else if (!ops->ready || !ops->pick || !ops->runnable)
-    rc = reg_fail(RT_EINVAL, err, errlen, "%s: ops ready, pick and runnable are required", what);
+    rc = fw_fail(RT_EINVAL, err, errlen, "%s: ops ready, pick and runnable are required", what);
   else
     rc = reg_check_params(what, ops->params, ops->nparams, err, errlen);
   if (rc != RT_OK) {
@@ -264,29 +254,29 @@ static int reg_value(const char *what, const rt_param *p, const char *v, rt_pval
   case RT_PT_INT: {
     int64_t x;
     if (reg_int(v, &x) && x >= p->min && x <= p->max) { out->i = x; return RT_OK; }
-    return reg_fail(RT_EINVAL, err, errlen,
+    return fw_fail(RT_EINVAL, err, errlen,
                     "%s: parameter '%s' wants an integer in [%.0f, %.0f], got '%s'",
                     what, p->name, p->min, p->max, v);
   }
   case RT_PT_DOUBLE: {
     double x;
     if (reg_double(v, &x) && x >= p->min && x <= p->max) { out->d = x; return RT_OK; }
-    return reg_fail(RT_EINVAL, err, errlen,
+    return fw_fail(RT_EINVAL, err, errlen,
                     "%s: parameter '%s' wants a number in [%g, %g], got '%s'",
                     what, p->name, p->min, p->max, v);
   }
   case RT_PT_BOOL:
     if (reg_bool(v, &out->i)) return RT_OK;
-    return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' wants on|off, got '%s'",
+    return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' wants on|off, got '%s'",
                     what, p->name, v);
   case RT_PT_ENUM: {
     int idx = reg_choice(p->choices, v, strlen(v));
     if (idx >= 0) { out->i = idx; return RT_OK; }
-    return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' wants %s, got '%s'",
+    return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' wants %s, got '%s'",
                     what, p->name, p->choices, v);
   }
   }
-  return reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' has an unknown type", what, p->name);
+  return fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' has an unknown type", what, p->name);
 }
 
 /* Trims spaces at both ends of s in place; returns the new start. */
@@ -301,11 +291,11 @@ int rt_params_parse(const char *what, const rt_param *ps, int n,
                     const char *kvs, rt_pval *vals, char *err, size_t errlen) {
   if (!what) what = "parameters";
   if (n < 0 || n > RT_MAX_PARAMS)
-    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
+    return fw_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
                     what, n, RT_MAX_PARAMS);
   if (!kvs || !*kvs) return RT_OK;
   char *copy = strdup(kvs);
-  if (!copy) return reg_fail(RT_ENOMEM, err, errlen, "%s: out of memory", what);
+  if (!copy) return fw_fail(RT_ENOMEM, err, errlen, "%s: out of memory", what);
   rt_pval tmp[RT_MAX_PARAMS];
   memcpy(tmp, vals, sizeof(rt_pval) * (size_t)n);
   uint32_t seen = 0;             /* bit i: parameter i was given */
@@ -319,11 +309,11 @@ int rt_params_parse(const char *what, const rt_param *ps, int n,
     char *eq = strchr(item, '=');
     char *key = reg_trim(item);
     if (!*key && !eq) {
-      rc = reg_fail(RT_EINVAL, err, errlen, "%s: empty item in parameter list '%s'", what, kvs);
+      rc = fw_fail(RT_EINVAL, err, errlen, "%s: empty item in parameter list '%s'", what, kvs);
       break;
     }
     if (!eq) {
-      rc = reg_fail(RT_EINVAL, err, errlen, "%s: expected key=value, got '%s'", what, key);
+      rc = fw_fail(RT_EINVAL, err, errlen, "%s: expected key=value, got '%s'", what, key);
       break;
     }
     *eq = 0;
@@ -335,12 +325,12 @@ int rt_params_parse(const char *what, const rt_param *ps, int n,
     if (idx < 0) {
       reg_buf b = {.n = 0};
       for (int i = 0; i < n; i++) reg_add(&b, "%s%s", i ? ", " : "", ps[i].name);
-      rc = reg_fail(RT_EINVAL, err, errlen, "%s: unknown parameter '%s' (allowed: %s)", what, key,
+      rc = fw_fail(RT_EINVAL, err, errlen, "%s: unknown parameter '%s' (allowed: %s)", what, key,
                     n ? b.s : "none");
       break;
     }
     if (seen & (1u << idx)) {
-      rc = reg_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' given twice", what, key);
+      rc = fw_fail(RT_EINVAL, err, errlen, "%s: parameter '%s' given twice", what, key);
       break;
     }
     seen |= 1u << idx;
@@ -394,7 +384,7 @@ int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
   const char *comma = strchr(spec, ',');
   size_t nl = comma ? (size_t)(comma - spec) : strlen(spec);
   char name[4096];
-  if (nl >= sizeof name) return reg_fail(RT_EINVAL, err, errlen, "sched name too long");
+  if (nl >= sizeof name) return fw_fail(RT_EINVAL, err, errlen, "sched name too long");
   memcpy(name, spec, nl);
   name[nl] = 0;
 
@@ -408,14 +398,14 @@ int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
     if (!ops) {
       reg_buf b = {.n = 0};
       for (int i = 0; rt_builtin_sched[i]; i++) reg_add(&b, "%s, ", rt_builtin_sched[i]()->name);
-      return reg_fail(RT_ENOENT, err, errlen,
+      return fw_fail(RT_ENOENT, err, errlen,
                       "unknown sched '%s' (allowed: %sor a path to a .so)", name, b.s);
     }
   }
   char what[4200];
   snprintf(what, sizeof what, "sched '%s'", ops->name);
   if (ops->nparams < 0 || ops->nparams > RT_MAX_PARAMS)
-    return reg_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
+    return fw_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
                     what, ops->nparams, RT_MAX_PARAMS);
   rt_pval tmp[RT_MAX_PARAMS];
   memset(tmp, 0, sizeof tmp);
@@ -430,7 +420,7 @@ int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
     rc = ops->check(tmp, err, errlen);
     if (rc != RT_OK) {
       if (err && errlen && !err[0])
-        reg_fail(rc, err, errlen, "%s: parameters rejected by the module's check (%d)", what, rc);
+        fw_fail(rc, err, errlen, "%s: parameters rejected by the module's check (%d)", what, rc);
       return rc < 0 ? rc : RT_EINVAL;
     }
   }

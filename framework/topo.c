@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fail.h"
 #include "rt_module.h"
 #include "topo.h"
 
@@ -37,23 +38,13 @@ static const char *const topo_names[TOPO__N] = {"none", "compact", "scatter", "n
 
 #define TOPO_EXAMPLE "\"pack:2 numa:2 core:2 pu:1\""
 
-__attribute__((format(printf, 4, 5)))
-static int topo_fail(int code, char *err, size_t errlen, const char *fmt, ...) {
-  if (err && errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return code;
-}
 
 /* The placement's TOPO_* value, or RT_EINVAL with the allowed names. */
 static int topo_kind(const char *placement, char *err, size_t errlen) {
   if (!placement) return TOPO_NONE;
   for (int k = 0; k < TOPO__N; k++)
     if (strcmp(placement, topo_names[k]) == 0) return k;
-  return topo_fail(RT_EINVAL, err, errlen,
+  return fw_fail(RT_EINVAL, err, errlen,
                    "placement '%s': unknown (allowed: none, compact, scatter, numa)",
                    placement);
 }
@@ -121,7 +112,7 @@ static int map_refuse(const char *topology, char *err, size_t errlen) {
   char where[160];
   if (at[0]) snprintf(where, sizeof where, "at '%s'", at);
   else snprintf(where, sizeof where, "at its end (the last level must be pu:N)");
-  return topo_fail(RT_EINVAL, err, errlen,
+  return fw_fail(RT_EINVAL, err, errlen,
                    "topology '%s': hwloc refuses this synthetic description %s; give "
                    "TYPE:COUNT levels from the top down, e.g. " TOPO_EXAMPLE
                    " (types: pack, numa, group, l3, l2, l1, core, pu), or leave it "
@@ -179,14 +170,14 @@ static int map_load(topo_map *m, const char *topology, char *err, size_t errlen)
     const char *p = topology;
     while (isspace((unsigned char)*p)) p++;
     if (!*p)
-      return topo_fail(RT_EINVAL, err, errlen,
+      return fw_fail(RT_EINVAL, err, errlen,
                        "topology '%s': empty; give a synthetic description such as "
                        TOPO_EXAMPLE ", or leave it unset (or \"machine\") for this machine",
                        topology);
   }
   if (hwloc_topology_init(&m->h) != 0) {
     m->h = NULL;
-    return topo_fail(RT_ENOMEM, err, errlen, "hwloc: cannot set up a topology");
+    return fw_fail(RT_ENOMEM, err, errlen, "hwloc: cannot set up a topology");
   }
   if (!real && hwloc_topology_set_synthetic(m->h, topology) != 0) {
     map_free(m);
@@ -195,7 +186,7 @@ static int map_load(topo_map *m, const char *topology, char *err, size_t errlen)
   if (hwloc_topology_load(m->h) != 0) {
     int e = errno;
     map_free(m);
-    return topo_fail(RT_EINVAL, err, errlen, "hwloc cannot read %s topology (%s)",
+    return fw_fail(RT_EINVAL, err, errlen, "hwloc cannot read %s topology (%s)",
                      real ? "this machine's" : "the synthetic", strerror(e));
   }
   /* hwloc's environment (HWLOC_XMLFILE...) may replace this machine too. */
@@ -208,7 +199,7 @@ static int map_load(topo_map *m, const char *topology, char *err, size_t errlen)
   m->npkgs = hwloc_get_nbobjs_by_type(m->h, HWLOC_OBJ_PACKAGE);
   if (m->npus < 1) {
     map_free(m);
-    return topo_fail(RT_EINVAL, err, errlen, "topology '%s' has no PU",
+    return fw_fail(RT_EINVAL, err, errlen, "topology '%s' has no PU",
                      real ? "machine" : topology);
   }
   if (m->nnodes < 1) m->nnodes = 1;  /* hwloc always makes one; be safe */
@@ -222,7 +213,7 @@ static int map_load(topo_map *m, const char *topology, char *err, size_t errlen)
       map_pus(m, rank, &maxrank) != RT_OK) {
     free(rank);
     map_free(m);
-    return topo_fail(RT_ENOMEM, err, errlen, "out of memory reading the topology");
+    return fw_fail(RT_ENOMEM, err, errlen, "out of memory reading the topology");
   }
   map_orders(m, rank, maxrank);
   free(rank);
@@ -289,9 +280,9 @@ int topo_start(const char *topology, const char *placement, int procs,
                char *err, size_t errlen) {
   int kind = topo_kind(placement, err, errlen);
   if (kind < 0) return kind;
-  if (T.plan) return topo_fail(RT_EBUSY, err, errlen, "a placement plan is already in use");
+  if (T.plan) return fw_fail(RT_EBUSY, err, errlen, "a placement plan is already in use");
   if (procs < 1 || procs > RT_MAXPROCS)
-    return topo_fail(RT_EINVAL, err, errlen, "procs must be in [1, %d], got %d",
+    return fw_fail(RT_EINVAL, err, errlen, "procs must be in [1, %d], got %d",
                      RT_MAXPROCS, procs);
   int rc = map_load(&T.map, topology, err, errlen);
   if (rc != RT_OK) return rc;
@@ -300,7 +291,7 @@ int topo_start(const char *topology, const char *placement, int procs,
   T.set = bind ? malloc(sizeof(hwloc_const_cpuset_t) * (size_t)procs) : NULL;
   if (!T.plan || (bind && !T.set)) {
     topo_stop();
-    return topo_fail(RT_ENOMEM, err, errlen, "out of memory planning the placement");
+    return fw_fail(RT_ENOMEM, err, errlen, "out of memory planning the placement");
   }
   T.nprocs = procs;
   for (int p = 0; p < procs; p++) {
@@ -368,7 +359,7 @@ int rt_topo_plan(const char *topology, const char *placement, int procs,
   int kind = topo_kind(placement, err, errlen);
   if (kind < 0) return kind;
   if (procs < 0 || procs > RT_MAXPROCS)
-    return topo_fail(RT_EINVAL, err, errlen,
+    return fw_fail(RT_EINVAL, err, errlen,
                      "procs must be in [0, %d] (0: one per PU), got %d", RT_MAXPROCS, procs);
   topo_map m;
   int rc = map_load(&m, topology, err, errlen);

@@ -9,35 +9,8 @@
 
 RTLAB=$1
 MODDIR=${2:-.}
-TMP=${TMPDIR:-/tmp}/rtlab_cli.$$
-mkdir -p "$TMP" || exit 1
-trap 'rm -rf "$TMP"' EXIT
-fails=0
+. "$(dirname "$0")/lib.sh"
 
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# run ARGS...: runs rtlab, leaving stdout in $TMP/out, stderr in $TMP/err, code in $rc.
-run() {
-  "$RTLAB" "$@" >"$TMP/out" 2>"$TMP/err"
-  rc=$?
-}
-
-# expect CODE ARGS...: runs rtlab and checks its exit code.
-expect() {
-  want=$1; shift
-  run "$@"
-  [ "$rc" = "$want" ] || fail "rtlab $*: exit $rc, want $want (stderr: $(cat "$TMP/err"))"
-}
-
-# has FILE TEXT: FILE holds TEXT literally.
-has() {
-  grep -qF -- "$2" "$TMP/$1" || fail "$1 of the last command lacks: $2 (got: $(head -c 400 "$TMP/$1"))"
-}
-
-# json REGEX: the trial's JSON line matches the extended regex.
-json() {
-  grep -qE -- "$1" "$TMP/out" || fail "JSON lacks /$1/ in: $(cat "$TMP/out")"
-}
 
 # ---- help and verbs ----
 expect 0
@@ -162,6 +135,4 @@ fi
 expect 2 trial --workload yield --sched "$MODDIR/regmod_ok.so,dpeth=3"
 has err "sched 'regtest': unknown parameter 'dpeth' (allowed: depth, ratio, fast, order)"
 
-[ "$fails" -eq 0 ] && exit 0
-echo "test_cli: $fails check(s) failed" >&2
-exit 1
+finish test_cli

@@ -8,41 +8,14 @@
 # exit 2 and a missing file exit 1, each with its message.
 #
 # usage: test_report.sh PROG FIXTURE_DIR
-#   PROG is run as `PROG report DIR ...` and `PROG merge DIR ...` (rtlab,
-#   or the report_main test driver).
+#   PROG is build/rtlab, run as `PROG report DIR ...` and `PROG merge DIR ...`.
 # Exit code 0 when every check passes, 1 otherwise.
 
 PROG=$1
 FIX=$2
-TMP=${TMPDIR:-/tmp}/rtlab_report.$$
-mkdir -p "$TMP" || exit 1
-trap 'rm -rf "$TMP"' EXIT
-fails=0
+RTLAB=$PROG
+. "$(dirname "$0")/lib.sh"
 
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# run ARGS...: leaves stdout in $TMP/out, stderr in $TMP/err, code in $rc.
-run() {
-  "$PROG" "$@" >"$TMP/out" 2>"$TMP/err"
-  rc=$?
-}
-
-# expect CODE ARGS...: runs and checks the exit code.
-expect() {
-  want=$1; shift
-  run "$@"
-  [ "$rc" = "$want" ] || fail "$*: exit $rc, want $want (stderr: $(cat "$TMP/err"))"
-}
-
-# has FILE TEXT: $TMP/FILE holds TEXT literally.
-has() {
-  grep -qF -- "$2" "$TMP/$1" || fail "$1 lacks: $2 (got: $(head -c 600 "$TMP/$1"))"
-}
-
-# lacks FILE TEXT
-lacks() {
-  grep -qF -- "$2" "$TMP/$1" && fail "$1 has, but should not: $2"
-}
 
 # fresh NAME: a copy of the fixture in $TMP/NAME
 fresh() {
@@ -299,6 +272,4 @@ if command -v gnuplot >/dev/null 2>&1; then
   grep -q "title 'go procs=2'" "$TMP/plots/plot-yield_n_1000.gp" || fail "sweep line titles"
 fi
 
-[ "$fails" -eq 0 ] && echo "test_report: all checks passed" && exit 0
-echo "test_report: $fails check(s) failed" >&2
-exit 1
+finish test_report

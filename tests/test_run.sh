@@ -9,28 +9,7 @@
 
 RTLAB=$1
 FIX=$2
-TMP=${TMPDIR:-/tmp}/rtlab_run.$$
-mkdir -p "$TMP" || exit 1
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# run ARGS...: runs rtlab; stdout in $TMP/out, stderr in $TMP/err, code in $rc.
-run() {
-  "$RTLAB" "$@" >"$TMP/out" 2>"$TMP/err"
-  rc=$?
-}
-
-expect() {
-  want=$1; shift
-  run "$@"
-  [ "$rc" = "$want" ] || fail "rtlab $*: exit $rc, want $want (stderr: $(head -c 600 "$TMP/err"))"
-}
-
-has() {
-  grep -qF -- "$2" "$TMP/$1" || fail "$1 of the last command lacks: $2 (got: $(head -c 600 "$TMP/$1"))"
-}
+. "$(dirname "$0")/lib.sh"
 
 # edit N OLD NEW: base.lua with OLD replaced by NEW on line N, as $TMP/cfg.lua.
 edit() {
@@ -206,5 +185,4 @@ grep -q '^#SBATCH --array=1-4$' "$TMP/cluster/slurm/array.sbatch" || fail "sbatc
 grep -q -- '--shard "$SLURM_ARRAY_TASK_ID"/4 --resume' "$TMP/cluster/slurm/array.sbatch" || fail "sbatch shard line"
 grep -q " merge '$TMP/cluster/slurm'/shard-\* --out '$TMP/cluster'" "$TMP/cluster/slurm/merge.sbatch" || fail "merge.sbatch"
 
-[ "$fails" = 0 ] && echo "test_run: all checks passed"
-exit $((fails > 0))
+finish test_run

@@ -5,36 +5,14 @@
 # with a message naming what is allowed for bad input.
 #
 # usage: test_topo_cli.sh PROGRAM
-#   PROGRAM is build/rtlab or the topo_main driver (both take `topo ...`).
+#   PROGRAM is build/rtlab.
 # Exit 0 when every check passes, 1 otherwise.
-# has no topo verb yet.
 
 PROG=$1
-TMP=${TMPDIR:-/tmp}/rtlab_topo.$$
-mkdir -p "$TMP" || exit 1
-trap 'rm -rf "$TMP"' EXIT
-fails=0
+RTLAB=$PROG
+RT_VERB=topo
+. "$(dirname "$0")/lib.sh"
 
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-run() {
-  "$PROG" topo "$@" >"$TMP/out" 2>"$TMP/err"
-  rc=$?
-}
-
-expect() {
-  want=$1; shift
-  run "$@"
-  [ "$rc" = "$want" ] || fail "topo $*: exit $rc, want $want (stderr: $(cat "$TMP/err"))"
-}
-
-has() {
-  grep -qF -- "$2" "$TMP/$1" || fail "$1 of the last command lacks: $2 (got: $(head -c 600 "$TMP/$1"))"
-}
-
-json() {
-  grep -qE -- "$1" "$TMP/out" || fail "JSON lacks /$1/ in: $(cat "$TMP/out")"
-}
 
 one_line() {
   [ "$(wc -l <"$TMP/out")" = 1 ] || fail "--json printed $(wc -l <"$TMP/out") lines"
@@ -103,5 +81,4 @@ expect 2 --procs many
 expect 2 --frobnicate
 has err "unknown option '--frobnicate' (allowed: --topology, --procs, --placement, --json)"
 
-[ "$fails" = 0 ] || { echo "$fails check(s) failed" >&2; exit 1; }
-exit 0
+finish test_topo_cli
