@@ -181,13 +181,21 @@ static int write_sweep(const report_set *s, const report_cell *c, const int *idx
       fprintf(dat, "%.17g\t%.17g\t%.17g\t%.17g\n", c[pts[j]].x, c[pts[j]].median, c[pts[j]].min,
               c[pts[j]].max);
   }
+  double xmin = INFINITY, xmax = -INFINITY;  /* a log x axis for a sweep over decades */
+  for (int k = 0; k < m; k++)
+    if (c[idx[k]].good && !isnan(c[idx[k]].x)) {
+      xmin = fmin(xmin, c[idx[k]].x);
+      xmax = fmax(xmax, c[idx[k]].x);
+    }
   if (nlines) {
     script_head(gp, s, w, slug, 800);
+    fprintf(gp, "set yrange [0:*]\n");
+    if (xmin > 0 && xmax / xmin >= 16) fprintf(gp, "set logscale x 2\n");
     fprintf(gp, "set xlabel ");
     char xl[256];
     snprintf(xl, sizeof xl, "%s %s", s->sweep_axis, s->sweep_param);
     gp_str(gp, xl);
-    fprintf(gp, "\nset key below\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\nplot ");
+    fprintf(gp, "\nset key below\nset offsets graph 0.03, graph 0.03, 0, graph 0.05\nplot ");
     for (int l = 0; l < nlines; l++) {
       fprintf(gp, "%s'plot-%s.dat' index %d using 1:2:3:4 with yerrorlines title ",
               l ? ", \\\n     " : "", slug, l);
