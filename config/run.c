@@ -12,8 +12,8 @@
 ** with each trial exactly once.  A failed trial (crash, timeout, error) is
 ** a row like any other and never stops the sweep.
 **
-** Files in DIR: experiment.json (what the report needs to know about the
-** experiment: axes, baseline, metric, header) and results.jsonl.
+** Files in DIR: experiment.json (runinfo.c) and results.jsonl; peers.c
+** finds the peer programs, child.c runs one trial.
 */
 #define _GNU_SOURCE
 #include "run.h"
@@ -22,6 +22,8 @@
 #include "expt.h"
 #include "json.h"
 #include "lconf.h"
+#include "peers.h"
+#include "runinfo.h"
 #include "report.h"
 
 #include <errno.h>
@@ -38,9 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef RT_GIT_REV
-#define RT_GIT_REV "unknown"
-#endif
 
 
 static volatile sig_atomic_t run_stop;  /* SIGINT/SIGTERM seen */
@@ -53,83 +52,6 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void utc_now(char *buf, size_t len) {
-  time_t now = time(NULL);
-  struct tm tm;
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-}
-
-/* ==== peers ========================================================== */
-
-/* A peer found on this machine and the workloads it runs. */
-typedef struct peer_found {
-  const char *name;        /* "go" */
-  char path[PATH_MAX];     /* its program */
-  char *names;             /* "\nyield\nspawn\n...": its -list output */
-} peer_found;
-
-static peer_found run_peers[EXPT_MAXPEERS];
-static int run_npeers;
-
-/* Looks for peer p beside rtlab (DIR/peers/PROG), in $RTLAB_PEERS, then
-** on PATH. */
-static bool peer_locate(const expt_peer *p, const char *self, char *out, size_t len) {
-  char dirs[3][PATH_MAX / 2];
-  int nd = 0;
-  const char *slash = strrchr(self, '/');
-  snprintf(dirs[nd++], PATH_MAX / 2, "%.*s/peers", slash ? (int)(slash - self) : 1,
-           slash ? self : ".");
-  if (getenv("RTLAB_PEERS")) snprintf(dirs[nd++], PATH_MAX / 2, "%s", getenv("RTLAB_PEERS"));
-  for (int i = 0; i < nd; i++) {
-    if (snprintf(out, len, "%s/%s", dirs[i], p->program) >= (int)len) continue;
-    if (access(out, X_OK) == 0) return true;
-  }
-  const char *path = getenv("PATH");
-  for (const char *d = path; d && *d;) {
-    size_t dl = strcspn(d, ":");
-    snprintf(out, len, "%.*s/%s", (int)dl, d, p->program);
-    if (dl && access(out, X_OK) == 0) return true;
-    d += dl + (d[dl] == ':');
-  }
-  return false;
-}
-
-static void peers_find(const expt *e, const char *self) {
-  for (int i = 0; i < e->npeers && run_npeers < EXPT_MAXPEERS; i++) {
-    const expt_peer *p = expt_peer_find(e->peers[i]);
-    peer_found *f = &run_peers[run_npeers];
-    if (!p || !peer_locate(p, self, f->path, sizeof f->path)) {
-      fprintf(stderr, "rtlab run: peer '%s' is not installed (%s); its rows are left out\n",
-              e->peers[i], p ? p->install : "unknown peer");
-      continue;
-    }
-    char *argv[] = {f->path, "-list", NULL};
-    char *list = child_capture(argv);
-    if (!list) {
-      fprintf(stderr, "rtlab run: peer '%s' (%s) did not answer -list; its rows are left out\n",
-              e->peers[i], f->path);
-      continue;
-    }
-    if (asprintf(&f->names, "\n%s", list) < 0) f->names = NULL;
-    free(list);
-    f->name = p->name;
-    run_npeers++;
-  }
-}
-
-static const peer_found *peer_get(const char *name) {
-  for (int i = 0; i < run_npeers; i++)
-    if (strcmp(run_peers[i].name, name) == 0) return &run_peers[i];
-  return NULL;
-}
-
-static bool peer_runs(const char *peer, const char *workload) {
-  const peer_found *f = peer_get(peer);
-  if (!f || !f->names) return false;
-  char needle[128];
-  snprintf(needle, sizeof needle, "\n%s\n", workload);
-  return strstr(f->names, needle) != NULL;
-}
 
 /* ==== one trial ====================================================== */
 
@@ -265,224 +187,6 @@ static int record_write(int fd, const expt *e, const expt_plan *pl, const expt_t
   return rc;
 }
 
-/* ==== experiment.json ================================================ */
-
-static void cpu_model(char *buf, size_t len) {
-  snprintf(buf, len, "unknown");
-  FILE *f = fopen("/proc/cpuinfo", "r");
-  char line[512];
-  while (f && fgets(line, sizeof line, f)) {
-    char *colon = strchr(line, ':');
-    if (colon && strncmp(line, "model name", 10) == 0) {
-      colon += 1 + (colon[1] == ' ');
-      colon[strcspn(colon, "\n")] = 0;
-      snprintf(buf, len, "%s", colon);
-      break;
-    }
-  }
-  if (f) fclose(f);
-}
-
-/* One module value with its resolved parameters, for the header. */
-static void header_module(json_w *j, const setting *s, const char *spec) {
-  mod_info m;
-  rt_pval vals[RT_MAX_PARAMS];
-  char err[256];
-  if (!spec || strncmp(spec, "peer:", 5) == 0 || strcmp(spec, "-") == 0 ||
-      s->kind->resolve(spec, &m, vals, err, sizeof err) != RT_OK)
-    return;
-  json_obj(j);
-  json_key(j, "kind"); json_str(j, s->key);
-  json_key(j, "name"); json_str(j, m.name);
-  json_key(j, "spec"); json_str(j, spec);
-  json_key(j, "params"); set_json_params(j, m.params, m.nparams, vals);
-  json_obj_end(j);
-}
-
-static int expt_json_write(const char *dir, const expt *e, const expt_plan *pl, int argc,
-                           char **argv, const char *self) {
-  char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
-  snprintf(path, sizeof path, "%s/experiment.json", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return -1;
-  json_w j;
-  json_init(&j, f);
-  json_obj(&j);
-  json_key(&j, "name"); json_str(&j, e->name);
-  char abs[PATH_MAX];
-  json_key(&j, "file"); json_str(&j, realpath(e->file, abs) ? abs : e->file);
-  json_key(&j, "axes");
-  json_arr(&j);
-  json_str(&j, "workload");
-  for (int a = 0; a < e->naxes; a++) json_str(&j, e->axes[a].set->key);
-  json_arr_end(&j);
-  json_key(&j, "values");  /* each axis's values in the order given: row order */
-  json_obj(&j);
-  json_key(&j, "workload");
-  json_arr(&j);
-  for (int w = 0; w < e->nwork; w++) json_str(&j, e->work[w]);
-  json_arr_end(&j);
-  for (int a = 0; a < e->naxes; a++) {
-    json_key(&j, e->axes[a].set->key);
-    json_arr(&j);
-    for (int k = 0; k < e->axes[a].n; k++) json_str(&j, e->axes[a].vals[k]);
-    json_arr_end(&j);
-  }
-  json_obj_end(&j);
-  json_key(&j, "fixed");
-  json_obj(&j);
-  for (int i = 0; i < set_count(); i++) {
-    bool axis = false;
-    for (int a = 0; a < e->naxes; a++) axis |= e->axes[a].set == set_at(i);
-    if (!axis && e->fixed[i]) {
-      json_key(&j, set_at(i)->key);
-      json_str(&j, e->fixed[i]);
-    }
-  }
-  json_obj_end(&j);
-  json_key(&j, "metric"); json_str(&j, e->metric);
-  json_key(&j, "lower_is_better"); json_bool(&j, e->lower_is_better);
-  json_key(&j, "baseline");
-  json_obj(&j);
-  for (int b = 0; b < e->nbase; b++) {
-    json_key(&j, e->base_key[b]);
-    json_str(&j, e->base_val[b]);
-  }
-  json_obj_end(&j);
-  json_key(&j, "reps"); json_int(&j, e->reps);
-  json_key(&j, "warmup"); json_int(&j, e->warmup);
-  json_key(&j, "timeout"); json_num(&j, e->timeout);
-  json_key(&j, "sweep");
-  if (e->sweep_axis) {
-    json_obj(&j);
-    json_key(&j, "axis"); json_str(&j, e->sweep_axis);
-    json_key(&j, "param"); json_str(&j, e->sweep_param);
-    json_obj_end(&j);
-  } else {
-    json_null(&j);
-  }
-  json_key(&j, "trials"); json_int(&j, (int64_t)pl->ncells * e->reps);
-  json_key(&j, "cells"); json_int(&j, pl->ncells);
-
-  char when[32], host[256] = "unknown", cpu[256], cmd[4096] = "rtlab", topo[256];
-  utc_now(when, sizeof when);
-  gethostname(host, sizeof host - 1);
-  cpu_model(cpu, sizeof cpu);
-  size_t n = strlen(cmd);
-  for (int i = 0; i < argc && n < sizeof cmd; i++)
-    n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
-  const char *tsi = e->fixed[(int)(set_find("topology") - set_at(0))];
-  if (rt_topo_summary(tsi, topo, sizeof topo) != RT_OK) snprintf(topo, sizeof topo, "unknown");
-  json_key(&j, "header");
-  json_obj(&j);
-  json_key(&j, "date"); json_str(&j, when);
-  json_key(&j, "rev"); json_str(&j, RT_GIT_REV);
-  json_key(&j, "host"); json_str(&j, host);
-  json_key(&j, "cpu"); json_str(&j, cpu);
-  json_key(&j, "cores"); json_int(&j, sysconf(_SC_NPROCESSORS_ONLN));
-  json_key(&j, "topology"); json_str(&j, topo);
-  json_key(&j, "command"); json_str(&j, cmd);
-  json_key(&j, "rtlab"); json_str(&j, self);
-  json_key(&j, "peers");
-  json_arr(&j);
-  for (int i = 0; i < run_npeers; i++) {
-    json_obj(&j);
-    json_key(&j, "name"); json_str(&j, run_peers[i].name);
-    json_key(&j, "path"); json_str(&j, run_peers[i].path);
-    json_obj_end(&j);
-  }
-  json_arr_end(&j);
-  json_key(&j, "modules");
-  json_arr(&j);
-  for (int i = 0; i < set_count(); i++) {
-    const setting *s = set_at(i);
-    if (s->type != SET_MODULE) continue;
-    const expt_axis *ax = NULL;
-    for (int a = 0; a < e->naxes; a++)
-      if (e->axes[a].set == s) ax = &e->axes[a];
-    if (ax)
-      for (int k = 0; k < ax->n; k++) header_module(&j, s, ax->vals[k]);
-    else
-      header_module(&j, s, e->fixed[i]);
-  }
-  json_arr_end(&j);
-  json_obj_end(&j);
-  json_obj_end(&j);
-  fputc('\n', f);
-  if (fclose(f) != 0) return -1;
-  return rename(tmp, path);
-}
-
-/* ==== slurm ========================================================== */
-
-/* Writes DIR/slurm/{array,merge}.sbatch and submit.sh: a job array of
-** `shards` tasks, each `rtlab run --shard I/N --resume` into its own
-** directory, then one job that merges them into DIR. */
-static int slurm_emit(const char *dir, const expt *e, const expt_plan *pl, const char *self,
-                      int shards) {
-  char sdir[PATH_MAX + 8], path[PATH_MAX + 32], absdir[PATH_MAX], absfile[PATH_MAX];
-  if (!realpath(dir, absdir) || !realpath(e->file, absfile)) return -1;
-  snprintf(sdir, sizeof sdir, "%s/slurm", absdir);
-  mkdir(sdir, 0777);
-  int maxprocs = 1;
-  const char *pv = e->fixed[(int)(set_find("procs") - set_at(0))];
-  if (pv) maxprocs = atoi(pv);
-  for (int c = 0; c < pl->ncells; c++) {
-    const char *p = pl->cells[c].vals[(int)(set_find("procs") - set_at(0))];
-    if (p && atoi(p) > maxprocs) maxprocs = atoi(p);
-  }
-  double hours = (double)pl->ntrials / shards * e->timeout / 3600.0 + 0.25;
-  snprintf(path, sizeof path, "%s/array.sbatch", sdir);
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fprintf(f,
-          "#!/bin/sh\n"
-          "# Generated by rtlab run --emit-slurm: one task per shard of '%s'.\n"
-          "#SBATCH --job-name=rtlab-%s\n"
-          "#SBATCH --array=1-%d\n"
-          "#SBATCH --nodes=1\n"
-          "#SBATCH --ntasks=1\n"
-          "#SBATCH --cpus-per-task=%d\n"
-          "#SBATCH --exclusive\n"
-          "#SBATCH --time=%d:%02d:00\n"
-          "#SBATCH --output=%s/shard-%%a.log\n"
-          "set -e\n"
-          "exec '%s' run '%s' --out '%s/shard-'\"$SLURM_ARRAY_TASK_ID\" \\\n"
-          "  --shard \"$SLURM_ARRAY_TASK_ID\"/%d --resume --no-report\n",
-          e->name, e->name, shards, maxprocs, (int)hours, (int)((hours - (int)hours) * 60),
-          sdir, self, absfile, sdir, shards);
-  fclose(f);
-  snprintf(path, sizeof path, "%s/merge.sbatch", sdir);
-  if (!(f = fopen(path, "w"))) return -1;
-  fprintf(f,
-          "#!/bin/sh\n"
-          "# Generated by rtlab run --emit-slurm: merges the shards of '%s' into %s.\n"
-          "#SBATCH --job-name=rtlab-%s-merge\n"
-          "#SBATCH --ntasks=1\n"
-          "#SBATCH --output=%s/merge.log\n"
-          "exec '%s' merge '%s'/shard-* --out '%s'\n",
-          e->name, absdir, e->name, sdir, self, sdir, absdir);
-  fclose(f);
-  snprintf(path, sizeof path, "%s/submit.sh", sdir);
-  if (!(f = fopen(path, "w"))) return -1;
-  fprintf(f,
-          "#!/bin/sh\n"
-          "# Submits the shards of '%s' and, after them, the merge.\n"
-          "set -e\n"
-          "cd '%s'\n"
-          "job=$(sbatch --parsable array.sbatch)\n"
-          "sbatch --dependency=afterany:\"$job\" merge.sbatch\n"
-          "echo \"submitted job array $job; results will be merged into %s\"\n",
-          e->name, sdir, absdir);
-  fclose(f);
-  chmod(path, 0755);
-  printf("wrote %s/array.sbatch (%d shards of %d trials), merge.sbatch and submit.sh\n"
-         "submit with: sh %s/submit.sh\n",
-         sdir, shards, pl->ntrials, sdir);
-  return 0;
-}
-
 /* ==== the verb ======================================================= */
 
 static int mkdirs(const char *dir) {
@@ -597,7 +301,7 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
     return 1;
   }
   if (slurm) {
-    rc = slurm_emit(dir, e, &pl, self, (int)(shards < pl.ntrials ? shards : pl.ntrials)) ? 1 : 0;
+    rc = runinfo_slurm(dir, e, &pl, self, (int)(shards < pl.ntrials ? shards : pl.ntrials)) ? 1 : 0;
     if (rc) fprintf(stderr, "rtlab run: cannot write the slurm scripts in '%s'\n", dir);
     expt_plan_free(&pl);
     lconf_close(lc);
@@ -609,13 +313,13 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
   struct stat sb;
   if (!resume && stat(rpath, &sb) == 0 && sb.st_size > 0) {
     char when[32], old[PATH_MAX + 64];
-    utc_now(when, sizeof when);
+    runinfo_utc(when, sizeof when);
     snprintf(old, sizeof old, "%s/results-%s.jsonl", dir, when);
     if (rename(rpath, old) == 0)
       fprintf(stderr, "rtlab run: kept the previous results as %s (use --resume to continue "
               "them instead)\n", old);
   }
-  if (expt_json_write(dir, e, &pl, argc, argv, self)) {
+  if (runinfo_experiment(dir, e, &pl, argc, argv, self)) {
     fprintf(stderr, "rtlab run: cannot write %s/experiment.json: %s\n", dir, strerror(errno));
     expt_plan_free(&pl);
     lconf_close(lc);
@@ -660,7 +364,7 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
               done ? eta : "?", c->id, t->rep);
     }
     char started[32];
-    utc_now(started, sizeof started);
+    runinfo_utc(started, sizeof started);
     child_result o;
     child_run(targv, e->timeout, &run_stop, &o);
     if (run_stop) {  /* interrupted: this trial is not a result */
