@@ -137,6 +137,20 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
       json_obj_end(&j);
     }
     json_arr_end(&j);
+    json_key(&j, "settings");
+    json_arr(&j);
+    for (int i = 0; i < set_count(); i++) {
+      const setting *st = set_at(i);
+      char allowed[512];
+      set_allowed(st, allowed, sizeof allowed);
+      json_obj(&j);
+      json_key(&j, "name"); json_str(&j, st->key);
+      json_key(&j, "default"); json_str(&j, st->def);
+      json_key(&j, "allowed"); json_str(&j, allowed);
+      json_key(&j, "doc"); json_str(&j, st->doc);
+      json_obj_end(&j);
+    }
+    json_arr_end(&j);
     json_obj_end(&j);
     putchar('\n');
     return 0;
@@ -160,6 +174,14 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
     const wl_desc *w = wl_at(i);
     printf("  %-12s %s\n", w->name, w->summary);
     list_params_text(w->params, w->nparams);
+  }
+  printf("\nsettings (rtlab trial --KEY V, RTLAB_KEY=V, or KEY = V in Lua):\n");
+  for (int i = 0; i < set_count(); i++) {
+    const setting *st = set_at(i);
+    char allowed[512];
+    set_allowed(st, allowed, sizeof allowed);
+    printf("  %-12s %s\n  %-12s default %s; allowed: %s\n", st->key, st->doc, "",
+           st->def ? st->def : "none", allowed);
   }
   return 0;
 }

@@ -39,6 +39,8 @@ has out '"sched":[{"name":"go"'
 has out '"workloads":[{"name":"yield"'
 has out '{"name":"runnext","type":"bool","default":true,'
 has out '{"name":"cap","type":"int","default":128,"min":0,"max":100000000,'
+has out '"settings":[{"name":"workload","default":null,'
+has out '{"name":"placement","default":"none","allowed":"none|compact|scatter|numa",'
 expect 2 list --bogus
 has err "rtlab list: unknown option '--bogus' (allowed: --json)"
 
