@@ -4,7 +4,7 @@
 # Builds go to build/ (release preset), build-debug/, build-asan/, build-tsan/.
 
 DEB_PKGS  := build-essential cmake pkg-config liblua5.4-dev libhwloc-dev libbenchmark-dev git \
-             gnuplot-nox
+             gnuplot-nox libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
 PRESET    ?= release
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BENCH_ARGS ?=

@@ -209,6 +209,24 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The argv of main, for retry_with_static_tls. */
+static char **main_argv;
+
+/* A library built with initial-exec TLS (jemalloc) cannot be dlopen'ed
+** once glibc's static TLS surplus is used up.  glibc reserves more when
+** told so before the process starts: run this trial again that way,
+** once.  Returns only when that cannot be done. */
+static void retry_with_static_tls(char *err) {
+  const char *t = getenv("GLIBC_TUNABLES");
+  if (t && strstr(t, "optional_static_tls")) return;
+  char tun[1024];
+  snprintf(tun, sizeof tun, "%s%sglibc.rtld.optional_static_tls=65536", t ? t : "",
+           t ? ":" : "");
+  setenv("GLIBC_TUNABLES", tun, 1);
+  execv("/proc/self/exe", main_argv);
+  (void)err;
+}
+
 static int verb_trial(const cli_verb *v, int argc, char **argv) {
   /* Every setting is an option.  A value comes from the command line,
   ** else from --config FILE.lua, else from RTLAB_KEY, else the default. */
@@ -262,6 +280,7 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
       return EXIT_USAGE;
     }
     if (set_check(s, val[i], err, sizeof err) != RT_OK) {
+      if (strstr(err, "static TLS")) retry_with_static_tls(err);
       fprintf(stderr, "rtlab trial: %s\n", err);
       return EXIT_USAGE;
     }
@@ -339,6 +358,18 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     if (res.ops) json_num(&j, (double)wall / (double)res.ops);
     else json_null(&j);
     json_key(&j, "maxrss_kb"); json_int(&j, ru1.ru_maxrss);
+    rt_astats hs;
+    rt_heap_stats(&hs);
+    json_key(&j, "heap");
+    json_obj(&j);
+    json_key(&j, "peak_live"); json_int(&j, hs.peak_live);
+    json_key(&j, "peak_sys"); json_int(&j, hs.peak_sys);
+    json_key(&j, "released"); json_int(&j, hs.released_bytes);
+    json_key(&j, "live_end"); json_int(&j, hs.live_bytes);
+    json_key(&j, "allocs"); json_uint(&j, hs.allocs);
+    json_key(&j, "frees"); json_uint(&j, hs.frees);
+    json_key(&j, "failed"); json_uint(&j, hs.failed);
+    json_obj_end(&j);
     json_key(&j, "counters");
     json_obj(&j);
     for (int c = 0; c < RT_CNT__N; c++) {
@@ -440,6 +471,7 @@ static int verb_help(const cli_verb *v, int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  main_argv = argv;
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     usage(stdout);
     return 0;

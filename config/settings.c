@@ -35,8 +35,27 @@ static int sched_resolve(const char *spec, mod_info *out, rt_pval *vals, char *e
   return rc;
 }
 
+static void alloc_info(const rt_alloc_ops *o, mod_info *out) {
+  *out = (mod_info){o->name, o->summary, o->params, o->nparams};
+}
+
+static bool alloc_at(int i, mod_info *out) {
+  const rt_alloc_ops *o = rt_alloc_at(i);
+  if (o) alloc_info(o, out);
+  return o != NULL;
+}
+
+static int alloc_resolve(const char *spec, mod_info *out, rt_pval *vals, char *err,
+                         size_t errlen) {
+  const rt_alloc_ops *o;
+  int rc = rt_alloc_resolve(spec, &o, vals, err, errlen);
+  if (rc == RT_OK && out) alloc_info(o, out);
+  return rc;
+}
+
 static const set_kind kinds[] = {
   {"sched", "scheduler policies", rt_sched_count, sched_at, sched_resolve},
+  {"alloc", "allocators", rt_alloc_count, alloc_at, alloc_resolve},
 };
 #define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
@@ -51,6 +70,7 @@ const set_kind *set_kind_find(const char *name) {
 /* ==== the settings table ============================================= */
 
 static void ap_sched(rt_config *c, const char *v) { c->sched = v; }
+static void ap_alloc(rt_config *c, const char *v) { c->alloc = v; }
 static void ap_procs(rt_config *c, const char *v) { c->procs = atoi(v); }
 static void ap_stack(rt_config *c, const char *v) { c->stack_size = (size_t)atol(v) * 1024; }
 static void ap_placement(rt_config *c, const char *v) { c->placement = v; }
@@ -68,6 +88,8 @@ static const setting settings[] = {
    "what to run (rtlab list)", NULL, NULL},
   {"sched", SET_MODULE, "NAME[,k=v...]", "go", 0, 0, NULL, &kinds[0],
    "scheduler policy, or a path to a .so (default go)", NULL, ap_sched},
+  {"alloc", SET_MODULE, "NAME[,k=v...]", "system", 0, 0, NULL, &kinds[1],
+   "allocator behind rt_alloc, or a path to a .so (default system)", NULL, ap_alloc},
   {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, "number of Ps (default 1)", NULL,
    ap_procs},
   {"stack", SET_INT, "KiB", "64", 16, 1048576, NULL, NULL, "stack per G in KiB (default 64)",

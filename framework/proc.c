@@ -38,6 +38,7 @@
 #include "ctx.h"
 #include "lock.h"
 #include "proc.h"
+#include "heap.h"
 #include "topo.h"
 
 /* ==== types ========================================================== */
@@ -727,6 +728,12 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     set_err(cfg, "%s", err);
     return rc;
   }
+  rc = heap_start(cfg ? cfg->alloc : NULL, procs, err, sizeof err);
+  if (rc != RT_OK) {
+    topo_stop();
+    set_err(cfg, "%s", err);
+    return rc;
+  }
 
   S.running = true;
   S.ops = ops;
@@ -755,6 +762,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   if (!ok) {
     free(m0);
     runtime_free();
+    heap_stop();
     topo_stop();
     set_err(cfg, "out of memory starting the runtime");
     return RT_ENOMEM;
@@ -768,6 +776,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
         if (ops->fini) ops->fini(&S.ps[inited].sp);
       free(m0);
       runtime_free();
+      heap_stop();
       topo_stop();
       return rc;
     }
@@ -800,6 +809,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   free(m0);
   S.allm[0] = NULL;
   runtime_free();
+  heap_stop();
   topo_stop();  /* M0 gets its own binding back */
   return RT_OK;
 }

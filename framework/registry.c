@@ -30,8 +30,65 @@
 #include <string.h>
 #include <strings.h>
 
-/* Generated from RT_SCHED_POLICIES by CMakeLists.txt; NULL-terminated. */
+/* Generated from RT_SCHED_POLICIES and RT_ALLOCATORS by CMakeLists.txt;
+** NULL-terminated. */
 extern const rt_sched_ops *(*const rt_builtin_sched[])(void);
+extern const rt_alloc_ops *(*const rt_builtin_alloc[])(void);
+
+/* ==== kinds ========================================================= */
+
+/* What the registry needs to know of a kind of module; every kind's ops
+** table starts with an rt_mod_head. */
+typedef struct reg_kind {
+  const char *name;          /* "sched": in messages and specs */
+  const char *symbol;        /* getter a .so exports: "rt_module_sched" */
+  const char *def;           /* module of a NULL spec */
+  const rt_mod_head *(*at)(int i);  /* built-in i, NULL past the end */
+  /* NULL when the table has the ops its kind requires, else a message. */
+  const char *(*shape)(const rt_mod_head *m);
+  /* The module's own check of parameter values (RT_OK when it has none). */
+  int (*check)(const rt_mod_head *m, const rt_pval *vals, char *err, size_t errlen);
+  /* NULL when the module can run here, else why not. */
+  const char *(*unavailable)(const rt_mod_head *m);
+} reg_kind;
+
+static const rt_mod_head *sched_at(int i) {
+  return rt_builtin_sched[i] ? (const rt_mod_head *)rt_builtin_sched[i]() : NULL;
+}
+static const char *sched_shape(const rt_mod_head *m) {
+  const rt_sched_ops *o = (const rt_sched_ops *)m;
+  return o->ready && o->pick && o->runnable ? NULL : "ops ready, pick and runnable are required";
+}
+static int sched_check(const rt_mod_head *m, const rt_pval *v, char *err, size_t errlen) {
+  const rt_sched_ops *o = (const rt_sched_ops *)m;
+  return o->check ? o->check(v, err, errlen) : RT_OK;
+}
+static const char *sched_unavailable(const rt_mod_head *m) { return NULL; }
+
+static const rt_mod_head *alloc_at(int i) {
+  return rt_builtin_alloc[i] ? (const rt_mod_head *)rt_builtin_alloc[i]() : NULL;
+}
+static const char *alloc_shape(const rt_mod_head *m) {
+  const rt_alloc_ops *o = (const rt_alloc_ops *)m;
+  if (!o->alloc || !o->free || !o->size_of) return "ops alloc, free and size_of are required";
+  if ((o->caps & RT_AC_FIND) && (!o->base_of || !o->walk))
+    return "caps RT_AC_FIND needs ops base_of and walk";
+  if ((o->caps & RT_AC_MARK) && !o->mark_of) return "caps RT_AC_MARK needs op mark_of";
+  return NULL;
+}
+static int alloc_check(const rt_mod_head *m, const rt_pval *v, char *err, size_t errlen) {
+  const rt_alloc_ops *o = (const rt_alloc_ops *)m;
+  return o->check ? o->check(v, err, errlen) : RT_OK;
+}
+static const char *alloc_unavailable(const rt_mod_head *m) {
+  const rt_alloc_ops *o = (const rt_alloc_ops *)m;
+  return o->unavailable ? o->unavailable() : NULL;
+}
+
+static const reg_kind reg_sched = {"sched", "rt_module_sched", "go", sched_at, sched_shape,
+                                   sched_check, sched_unavailable};
+static const reg_kind reg_alloc = {"alloc", "rt_module_alloc", "system", alloc_at, alloc_shape,
+                                   alloc_check, alloc_unavailable};
 
 /* ==== messages ====================================================== */
 
@@ -66,24 +123,34 @@ const char *rt_counter_name(int i) {
 
 /* ==== built-in modules ============================================== */
 
-int rt_sched_count(void) {
+static int reg_count(const reg_kind *k) {
   int n = 0;
-  while (rt_builtin_sched[n]) n++;
+  while (k->at(n)) n++;
   return n;
 }
 
-const rt_sched_ops *rt_sched_at(int i) {
-  if (i < 0 || i >= rt_sched_count()) return NULL;
-  return rt_builtin_sched[i]();
+static const rt_mod_head *reg_at(const reg_kind *k, int i) {
+  return i < 0 || i >= reg_count(k) ? NULL : k->at(i);
 }
 
-const rt_sched_ops *rt_sched_find(const char *name) {
+static const rt_mod_head *reg_find(const reg_kind *k, const char *name) {
   if (!name) return NULL;
-  for (int i = 0; rt_builtin_sched[i]; i++) {
-    const rt_sched_ops *ops = rt_builtin_sched[i]();
-    if (ops && ops->name && strcmp(ops->name, name) == 0) return ops;
+  for (int i = 0; k->at(i); i++) {
+    const rt_mod_head *m = k->at(i);
+    if (m->name && strcmp(m->name, name) == 0) return m;
   }
   return NULL;
+}
+
+int rt_sched_count(void) { return reg_count(&reg_sched); }
+const rt_sched_ops *rt_sched_at(int i) { return (const rt_sched_ops *)reg_at(&reg_sched, i); }
+const rt_sched_ops *rt_sched_find(const char *name) {
+  return (const rt_sched_ops *)reg_find(&reg_sched, name);
+}
+int rt_alloc_count(void) { return reg_count(&reg_alloc); }
+const rt_alloc_ops *rt_alloc_at(int i) { return (const rt_alloc_ops *)reg_at(&reg_alloc, i); }
+const rt_alloc_ops *rt_alloc_find(const char *name) {
+  return (const rt_alloc_ops *)reg_find(&reg_alloc, name);
 }
 
 /* ==== loaded modules ================================================ */
@@ -141,52 +208,60 @@ static int reg_check_params(const char *what, const rt_param *ps, int n,
   return RT_OK;
 }
 
-int rt_sched_load(const char *path, const rt_sched_ops **out, char *err,
-                  size_t errlen) {
+static int reg_load(const reg_kind *k, const char *path, const rt_mod_head **out, char *err,
+                    size_t errlen) {
   if (out) *out = NULL;
   if (!path || !*path)
-    return fw_fail(RT_EINVAL, err, errlen, "sched module: empty path");
+    return fw_fail(RT_EINVAL, err, errlen, "%s module: empty path", k->name);
   /* dlopen searches the library path for a bare "x.so"; a user who names a
   ** file means that file, so make it relative to the working directory. */
   char file[4096];
   if (snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path) >= (int)sizeof file)
-    return fw_fail(RT_EINVAL, err, errlen, "sched module: path too long");
+    return fw_fail(RT_EINVAL, err, errlen, "%s module: path too long", k->name);
   void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char *why = dlerror();
-    return fw_fail(RT_ENOENT, err, errlen, "sched module '%s': cannot load: %s", path,
+    return fw_fail(RT_ENOENT, err, errlen, "%s module '%s': cannot load: %s", k->name, path,
                     why ? why : "unknown error");
   }
-  const rt_sched_ops *(*get)(void);
-  *(void **)&get = dlsym(h, "rt_module_sched");
+  const rt_mod_head *(*get)(void);
+  *(void **)&get = dlsym(h, k->symbol);
   if (!get) {
     dlclose(h);
     return fw_fail(RT_EINVAL, err, errlen,
-                    "sched module '%s': no symbol rt_module_sched (a module exports "
-                    "const rt_sched_ops *rt_module_sched(void))", path);
+                    "%s module '%s': no symbol %s (a module exports "
+                    "const rt_%s_ops *%s(void))", k->name, path, k->symbol, k->name, k->symbol);
   }
-  const rt_sched_ops *ops = get();
+  const rt_mod_head *m = get();
   char what[600];
-  snprintf(what, sizeof what, "sched module '%s'", path);
+  snprintf(what, sizeof what, "%s module '%s'", k->name, path);
+  const char *bad = NULL;
   int rc = RT_OK;
-  if (!ops)
-    rc = fw_fail(RT_EINVAL, err, errlen, "%s: rt_module_sched returned NULL", what);
-  else if (ops->abi != RT_ABI_VERSION)
+  if (!m)
+    rc = fw_fail(RT_EINVAL, err, errlen, "%s: %s returned NULL", what, k->symbol);
+  else if (m->abi != RT_ABI_VERSION)
     rc = fw_fail(RT_EABI, err, errlen, "%s: built for ABI %u, this rtlab has ABI %d", what,
-                  (unsigned)ops->abi, RT_ABI_VERSION);
-  else if (!reg_goodname(ops->name))
+                  (unsigned)m->abi, RT_ABI_VERSION);
+  else if (!reg_goodname(m->name))
     rc = fw_fail(RT_EINVAL, err, errlen, "%s: missing or bad name (want [a-z0-9_]+)", what);
-  else if (!ops->ready || !ops->pick || !ops->runnable)
-    rc = fw_fail(RT_EINVAL, err, errlen, "%s: ops ready, pick and runnable are required", what);
+  else if ((bad = k->shape(m)))
+    rc = fw_fail(RT_EINVAL, err, errlen, "%s: %s", what, bad);
   else
-    rc = reg_check_params(what, ops->params, ops->nparams, err, errlen);
+    rc = reg_check_params(what, m->params, m->nparams, err, errlen);
   if (rc != RT_OK) {
     dlclose(h);
     return rc;
   }
   /* The handle stays open: the table and its code live as long as we do. */
-  if (out) *out = ops;
+  if (out) *out = m;
   return RT_OK;
+}
+
+int rt_sched_load(const char *path, const rt_sched_ops **out, char *err, size_t errlen) {
+  return reg_load(&reg_sched, path, (const rt_mod_head **)out, err, errlen);
+}
+int rt_alloc_load(const char *path, const rt_alloc_ops **out, char *err, size_t errlen) {
+  return reg_load(&reg_alloc, path, (const rt_mod_head **)out, err, errlen);
 }
 
 /* ==== parameters ==================================================== */
@@ -377,54 +452,63 @@ int rt_param_format(const rt_param *p, rt_pval v, char *buf, size_t len) {
 
 /* ==== resolving a spec ============================================== */
 
-int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
-                     rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen) {
+static int reg_resolve(const reg_kind *k, const char *spec, const rt_mod_head **out,
+                       rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen) {
   if (out) *out = NULL;
-  if (!spec) spec = "go";
+  if (!spec) spec = k->def;
   const char *comma = strchr(spec, ',');
   size_t nl = comma ? (size_t)(comma - spec) : strlen(spec);
   char name[4096];
-  if (nl >= sizeof name) return fw_fail(RT_EINVAL, err, errlen, "sched name too long");
+  if (nl >= sizeof name) return fw_fail(RT_EINVAL, err, errlen, "%s name too long", k->name);
   memcpy(name, spec, nl);
   name[nl] = 0;
 
-  const rt_sched_ops *ops = NULL;
+  const rt_mod_head *m = NULL;
   bool isfile = strchr(name, '/') || (nl >= 3 && strcmp(name + nl - 3, ".so") == 0);
   if (isfile) {
-    int rc = rt_sched_load(name, &ops, err, errlen);
+    int rc = reg_load(k, name, &m, err, errlen);
     if (rc != RT_OK) return rc;
   } else {
-    ops = rt_sched_find(name);
-    if (!ops) {
+    m = reg_find(k, name);
+    if (!m) {
       reg_buf b = {.n = 0};
-      for (int i = 0; rt_builtin_sched[i]; i++) reg_add(&b, "%s, ", rt_builtin_sched[i]()->name);
-      return fw_fail(RT_ENOENT, err, errlen,
-                      "unknown sched '%s' (allowed: %sor a path to a .so)", name, b.s);
+      for (int i = 0; k->at(i); i++) reg_add(&b, "%s, ", k->at(i)->name);
+      return fw_fail(RT_ENOENT, err, errlen, "unknown %s '%s' (allowed: %sor a path to a .so)",
+                     k->name, name, b.s);
     }
   }
   char what[4200];
-  snprintf(what, sizeof what, "sched '%s'", ops->name);
-  if (ops->nparams < 0 || ops->nparams > RT_MAX_PARAMS)
+  snprintf(what, sizeof what, "%s '%s'", k->name, m->name);
+  const char *why = k->unavailable(m);
+  if (why) return fw_fail(RT_ENOENT, err, errlen, "%s is not available here: %s", what, why);
+  if (m->nparams < 0 || m->nparams > RT_MAX_PARAMS)
     return fw_fail(RT_EINVAL, err, errlen, "%s: declares %d parameters, at most %d allowed",
-                    what, ops->nparams, RT_MAX_PARAMS);
+                    what, m->nparams, RT_MAX_PARAMS);
   rt_pval tmp[RT_MAX_PARAMS];
   memset(tmp, 0, sizeof tmp);
-  rt_params_defaults(ops->params, ops->nparams, tmp);
-  int rc = rt_params_parse(what, ops->params, ops->nparams, comma ? comma + 1 : NULL, tmp,
+  rt_params_defaults(m->params, m->nparams, tmp);
+  int rc = rt_params_parse(what, m->params, m->nparams, comma ? comma + 1 : NULL, tmp,
                            err, errlen);
   if (rc != RT_OK) return rc;
   /* Rules the ranges cannot express belong to the module; it words the
   ** message, and we supply one if it did not. */
-  if (ops->check) {
-    if (err && errlen) err[0] = 0;
-    rc = ops->check(tmp, err, errlen);
-    if (rc != RT_OK) {
-      if (err && errlen && !err[0])
-        fw_fail(rc, err, errlen, "%s: parameters rejected by the module's check (%d)", what, rc);
-      return rc < 0 ? rc : RT_EINVAL;
-    }
+  if (err && errlen) err[0] = 0;
+  rc = k->check(m, tmp, err, errlen);
+  if (rc != RT_OK) {
+    if (err && errlen && !err[0])
+      fw_fail(rc, err, errlen, "%s: parameters rejected by the module's check (%d)", what, rc);
+    return rc < 0 ? rc : RT_EINVAL;
   }
   if (vals) memcpy(vals, tmp, sizeof tmp);
-  if (out) *out = ops;
+  if (out) *out = m;
   return RT_OK;
+}
+
+int rt_sched_resolve(const char *spec, const rt_sched_ops **out, rt_pval vals[RT_MAX_PARAMS],
+                     char *err, size_t errlen) {
+  return reg_resolve(&reg_sched, spec, (const rt_mod_head **)out, vals, err, errlen);
+}
+int rt_alloc_resolve(const char *spec, const rt_alloc_ops **out, rt_pval vals[RT_MAX_PARAMS],
+                     char *err, size_t errlen) {
+  return reg_resolve(&reg_alloc, spec, (const rt_mod_head **)out, vals, err, errlen);
 }

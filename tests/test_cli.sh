@@ -49,7 +49,7 @@ expect 2 trial
 has err "rtlab trial: --workload is required"
 has err "usage: rtlab trial"
 expect 2 trial --workload foo
-has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, fault)"
+has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, fault)"
 expect 2 trial --workload yield,m=3
 has err "rtlab trial: workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 expect 2 trial --workload skynet,n=500
@@ -92,13 +92,13 @@ has err "RTLAB_PLACEMENT: placement: unknown value 'compct' (allowed: none|compa
 expect 2 trial --workload yield --procs
 has err "option '--procs' needs a value (N)"
 expect 2 trial --workload yield --frob
-has err "unknown option '--frob' (allowed: --workload, --sched, --procs, --stack, --placement, --topology, --config, --json)"
+has err "unknown option '--frob' (allowed: --workload, --sched, --alloc, --procs, --stack, --placement, --topology, --config, --json)"
 expect 2 trial --workload yield --json=yes
 has err "option '--json' takes no value"
 
 # ---- trial: the readable line ----
 expect 0 trial --workload pingpong,n=100
-has out "pingpong(n=100) sched=go(local_size=256,global_every=61,steal_fraction=0.5,runnext=on) procs=1: ok,"
+has out "pingpong(n=100) sched=go(local_size=256,global_every=61,steal_fraction=0.5,runnext=on) alloc=system() procs=1: ok,"
 has out "100 ops"
 has out "switches "
 
@@ -113,6 +113,8 @@ json '"sched":\{"name":"go","params":\{"local_size":256,"global_every":31,"steal
 json '"procs":2,'
 json '"stack_kb":32,'
 json '"status":"ok",'
+json '"alloc":\{"name":"system","params":\{\},"spec":"system"\}'
+json '"heap":\{"peak_live":[0-9]+,"peak_sys":[0-9]+,"released":[0-9]+,"live_end":0,"allocs":[0-9]+,"frees":[0-9]+,"failed":0\}'
 json "\"wall_ns\":$N,"
 json "\"user_ns\":$N,"
 json "\"sys_ns\":$N,"

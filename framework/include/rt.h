@@ -61,6 +61,7 @@ typedef struct rt_config {
   int procs;               /* number of Ps, >= 1; 0 means the number of CPUs */
   size_t stack_size;       /* bytes per G stack; 0 means 64 KiB */
   const char *sched;       /* "name[,k=v...]" or a path to a .so; NULL = "go" */
+  const char *alloc;       /* allocator behind rt_alloc, as sched; NULL = "system" */
   const char *placement;   /* none | compact | scatter | numa; NULL = none */
   const char *topology;    /* NULL or "machine": this machine's, read with
                               hwloc; else a synthetic hwloc description
@@ -164,6 +165,37 @@ int rt_topo_describe(const char *topology, FILE *f, char *err, size_t errlen);
 ** synthetic topology, an OS that cannot bind threads, or when a bind
 ** call failed.  Any thread. */
 bool rt_topo_bound(void);
+
+/* ---- memory: the run's allocator (rt_config.alloc) ---- */
+/* Flags of an allocation. */
+#define RT_AF_NOSCAN 0x1u  /* the object holds no pointers (a collector skips it) */
+#define RT_AF_ZERO   0x2u  /* the object must come back zeroed */
+
+/* Heap figures.  Allocators keep live_bytes, inuse_bytes, sys_bytes and
+** released_bytes per P; the framework counts allocs, frees, failed and
+** the peaks, and sums over Ps (a sum of per-P peaks bounds the peak). */
+typedef struct rt_astats {
+  int64_t live_bytes;        /* bytes requested by live objects */
+  int64_t inuse_bytes;       /* bytes of the blocks holding them (rounding, headers) */
+  int64_t sys_bytes;         /* bytes taken from the arena or the OS, not given back */
+  int64_t released_bytes;    /* bytes given back to the OS, all run long */
+  int64_t peak_live;         /* highest live_bytes seen (framework) */
+  int64_t peak_sys;          /* highest sys_bytes seen (framework) */
+  uint64_t allocs;           /* allocations that succeeded */
+  uint64_t frees;            /* frees of non-NULL pointers */
+  uint64_t failed;           /* allocations refused: too large, or no memory */
+} rt_astats;
+
+/* From a G: size bytes aligned to 16 (RT_AF_* flags), or NULL when the
+** allocator refuses (too large, out of memory: counted as failed). */
+void *rt_alloc(size_t size, unsigned flags);
+/* From a G: frees what rt_alloc returned, on any P; NULL is a no-op. */
+void rt_free(void *ptr);
+/* From a G: the usable size of a live object. */
+size_t rt_alloc_size(const void *ptr);
+/* Any thread: the heap figures, now during a run, else of the last run;
+** returns the allocator's name (NULL before any run). */
+const char *rt_heap_stats(rt_astats *out);
 
 /* ---- Gs ---- */
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */

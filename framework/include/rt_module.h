@@ -9,8 +9,9 @@
 ** module never allocates on a hot path.  Later ABI versions only append
 ** fields.  A module includes this header and nothing else of the framework.
 **
-** This issue defines the scheduler-policy kind; allocators and collectors
-** follow the same shape.
+** Two kinds so far, scheduler policies and allocators; collectors will
+** follow the same shape.  Every ops table starts with the same five
+** fields (rt_mod_head), which is all the registry needs to know.
 */
 #ifndef RT_MODULE_H
 #define RT_MODULE_H
@@ -147,6 +148,67 @@ typedef struct rt_sched_ops {
   int (*check)(const rt_pval *vals, char *err, size_t errlen);
 } rt_sched_ops;
 
+/* ==== Allocator ===================================================== */
+
+/* Capabilities an allocator declares. */
+#define RT_AC_FIND   0x1u  /* base_of, size_of and walk work: it can serve a collector */
+#define RT_AC_MARK   0x2u  /* mark_of gives each live object a mark byte */
+
+/* What an allocator sees of a P.  The framework owns the struct; the
+** allocator owns *state and *shared.  Counters in st may be written
+** only by the owner of this P, and a free on P q of an object allocated
+** on P p is accounted on q (sums over Ps are what mean something). */
+typedef struct rt_ap {
+  void *state;               /* state_size zeroed bytes, this P's */
+  void *shared;              /* shared_size zeroed bytes, one for all Ps */
+  const rt_pval *param;      /* resolved parameters, declaration order */
+  struct rt_ap *const *all;  /* every P's view, indexed by id */
+  int id;                    /* this P's index */
+  int nprocs;                /* number of Ps */
+  rt_astats st;              /* this P's figures */
+} rt_ap;
+
+typedef struct rt_alloc_ops {
+  uint32_t abi;              /* RT_ABI_VERSION */
+  const char *name;          /* unique, [a-z0-9_]+ */
+  const char *summary;       /* one line */
+  const rt_param *params;    /* declared parameters (may be NULL) */
+  int nparams;               /* number of params, <= RT_MAX_PARAMS */
+  size_t state_size;         /* bytes of per-P state */
+  size_t shared_size;        /* bytes of state shared by all Ps */
+  uint32_t caps;             /* RT_AC_* */
+
+  /* Optional; any thread, before init.  NULL when the allocator can run
+  ** here, else why not and how to fix it ("libjemalloc.so.2 not found:
+  ** apt-get install libjemalloc2"). */
+  const char *(*unavailable)(void);
+  /* Optional.  Once per P, P 0 first, before any G runs; P 0 sets up
+  ** *shared.  RT_OK or a negative code, which aborts rt_run. */
+  int (*init)(rt_ap *p);
+  /* Optional.  Once per P after the last G ran, P 0 last: give back
+  ** everything. */
+  void (*fini)(rt_ap *p);
+
+  /* Owner of p.  size bytes aligned to 16 (size 0 is a valid, unique
+  ** object); NULL when it cannot, with nothing else changed. */
+  void *(*alloc)(rt_ap *p, size_t size, unsigned flags);
+  /* Owner of p.  ptr came from alloc on any P and is live; NULL is a
+  ** no-op (the framework filters it). */
+  void (*free)(rt_ap *p, void *ptr);
+  /* Any thread.  The start of the live object holding addr, or NULL when
+  ** addr is inside none (RT_AC_FIND; O(1) amortized, through a page map). */
+  void *(*base_of)(rt_ap *p, const void *addr);
+  /* Any thread.  Usable bytes of the live object at base. */
+  size_t (*size_of)(rt_ap *p, const void *base);
+  /* World stopped.  Calls fn once per live object (RT_AC_FIND). */
+  void (*walk)(rt_ap *p, void (*fn)(void *base, size_t size, void *ctx), void *ctx);
+  /* Any thread.  The mark byte of the live object at base (RT_AC_MARK). */
+  uint8_t *(*mark_of)(rt_ap *p, const void *base);
+
+  /* Optional; any thread, before init: rules ranges cannot express. */
+  int (*check)(const rt_pval *vals, char *err, size_t errlen);
+} rt_alloc_ops;
+
 /* ==== Services for modules ========================================== */
 
 /* M-level lock: spins briefly, then sleeps on a futex.  Never hold one
@@ -209,6 +271,15 @@ int rt_sp_nnodes(void);          /* nodes of the run's topology, >= 1; every
 
 /* ==== Registry ======================================================= */
 
+/* The first fields of every kind's ops table. */
+typedef struct rt_mod_head {
+  uint32_t abi;              /* RT_ABI_VERSION */
+  const char *name;          /* unique, [a-z0-9_]+ */
+  const char *summary;       /* one line */
+  const rt_param *params;    /* declared parameters */
+  int nparams;               /* how many */
+} rt_mod_head;
+
 /* Built-in modules of a kind, in registration order. */
 int rt_sched_count(void);
 const rt_sched_ops *rt_sched_at(int i);
@@ -229,6 +300,18 @@ int rt_sched_load(const char *path, const rt_sched_ops **out, char *err,
 ** Returns RT_OK or a negative code. */
 int rt_sched_resolve(const char *spec, const rt_sched_ops **out,
                      rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen);
+
+/* The same for allocators: built-ins, .so files exporting
+**   const rt_alloc_ops *rt_module_alloc(void);
+** and "name,k=v" specs.  Resolving an allocator that is unavailable here
+** (a wrapper whose library is missing) fails with RT_ENOENT and its
+** reason. */
+int rt_alloc_count(void);
+const rt_alloc_ops *rt_alloc_at(int i);
+const rt_alloc_ops *rt_alloc_find(const char *name);
+int rt_alloc_load(const char *path, const rt_alloc_ops **out, char *err, size_t errlen);
+int rt_alloc_resolve(const char *spec, const rt_alloc_ops **out, rt_pval vals[RT_MAX_PARAMS],
+                     char *err, size_t errlen);
 
 /* Parses "k=v,k=v" against a parameter table into vals (which must hold
 ** defaults already).  `what` names the owner in messages ("sched 'go'"). */
