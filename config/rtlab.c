@@ -209,24 +209,6 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The argv of main, for retry_with_static_tls. */
-static char **main_argv;
-
-/* A library built with initial-exec TLS (jemalloc) cannot be dlopen'ed
-** once glibc's static TLS surplus is used up.  glibc reserves more when
-** told so before the process starts: run this trial again that way,
-** once.  Returns only when that cannot be done. */
-static void retry_with_static_tls(char *err) {
-  const char *t = getenv("GLIBC_TUNABLES");
-  if (t && strstr(t, "optional_static_tls")) return;
-  char tun[1024];
-  snprintf(tun, sizeof tun, "%s%sglibc.rtld.optional_static_tls=65536", t ? t : "",
-           t ? ":" : "");
-  setenv("GLIBC_TUNABLES", tun, 1);
-  execv("/proc/self/exe", main_argv);
-  (void)err;
-}
-
 static int verb_trial(const cli_verb *v, int argc, char **argv) {
   /* Every setting is an option.  A value comes from the command line,
   ** else from --config FILE.lua, else from RTLAB_KEY, else the default. */
@@ -280,7 +262,6 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
       return EXIT_USAGE;
     }
     if (set_check(s, val[i], err, sizeof err) != RT_OK) {
-      if (strstr(err, "static TLS")) retry_with_static_tls(err);
       fprintf(stderr, "rtlab trial: %s\n", err);
       return EXIT_USAGE;
     }
@@ -470,8 +451,23 @@ static int verb_help(const cli_verb *v, int argc, char **argv) {
   return x->fn(x, 2, args);
 }
 
+/* jemalloc's library uses initial-exec TLS, so dlopen fails once glibc's
+** spare static TLS is used up, which it is by the time rtlab runs.  glibc
+** keeps more spare when told so before the process starts: if the
+** environment does not say so, run rtlab again with it (once; children
+** inherit it).  Costs one exec at start-up, outside any measurement. */
+static void ensure_static_tls(char **argv) {
+  const char *t = getenv("GLIBC_TUNABLES");
+  if ((t && strstr(t, "optional_static_tls")) || getenv("RTLAB_NO_REEXEC")) return;
+  char tun[1024];
+  snprintf(tun, sizeof tun, "%s%sglibc.rtld.optional_static_tls=65536", t ? t : "",
+           t && *t ? ":" : "");
+  if (setenv("GLIBC_TUNABLES", tun, 1) == 0) execv("/proc/self/exe", argv);
+  /* exec failed: go on; only jemalloc will be unavailable */
+}
+
 int main(int argc, char **argv) {
-  main_argv = argv;
+  ensure_static_tls(argv);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     usage(stdout);
     return 0;
