@@ -136,13 +136,19 @@ D=$TMP/kill
 pid=$!
 i=0  # wait until a hang trial is in flight and some rows are written
 while [ $i -lt 300 ]; do
-  if [ -s "$D/results.jsonl" ] && pgrep -f "fault,mode=hang" >/dev/null; then break; fi
+  # only this runner's own child: other runs may share the machine
+  child=$(pgrep -P $pid -f "fault,mode=hang")
+  if [ -s "$D/results.jsonl" ] && [ -n "$child" ]; then break; fi
   sleep 0.05; i=$((i + 1))
 done
 kill -9 $pid
 wait $pid 2>/dev/null
 sleep 0.3
-pgrep -f "fault,mode=hang" >/dev/null && fail "a hung trial outlived its killed runner"
+[ -n "$child" ] || fail "kill: no hung trial was in flight"
+# gone, or a zombie waiting for its new parent to reap it
+state=$(awk '{ print $3 }' "/proc/$child/stat" 2>/dev/null)
+[ -n "$child" ] && [ -n "$state" ] && [ "$state" != Z ] &&
+  fail "a hung trial outlived its killed runner (pid $child, state $state)"
 before=$(wc -l <"$D/results.jsonl")
 [ "$before" -ge 1 ] && [ "$before" -lt 18 ] || fail "kill: want a partial run, got $before rows"
 printf '{"key":"00000000' >>"$D/results.jsonl"  # as if killed mid-write
