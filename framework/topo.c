@@ -1,8 +1,8 @@
 /*
 ** topo.c: the machine under the runtime, read with hwloc: this machine's
 ** topology or a synthetic one, a placement plan (a PU and a NUMA node per
-** P; the placements are described in rt.h), and binding Ms to their
-** places.
+** P; the placements are described in rt.h), binding Ms to their places,
+** and binding arena pages to the node of the P that asks (topo_membind).
 **
 ** Synthetic topologies exist so that node-aware policies can be tested and
 ** compared on any laptop: the plan, rt_sp_node and the policies' choices
@@ -317,6 +317,22 @@ void topo_bind(int pid, int prev) {
   if (prev >= 0 && prev < T.nprocs && hwloc_bitmap_isequal(T.set[prev], T.set[pid])) return;
   if (hwloc_set_cpubind(T.map.h, T.set[pid], HWLOC_CPUBIND_THREAD) != 0)
     atomic_store(&T.failed, true);
+}
+
+int topo_membind(void *addr, size_t len, int node) {
+  if (node < 0 || !T.plan || T.map.synthetic || T.map.nnodes < 2) return 0;
+  if (node >= T.map.nnodes) return RT_EINVAL;
+  const struct hwloc_topology_support *sup = hwloc_topology_get_support(T.map.h);
+  if (!sup || !sup->membind || !sup->membind->set_area_membind ||
+      !sup->membind->bind_membind)
+    return -ENOSYS;
+  hwloc_obj_t o = hwloc_get_obj_by_type(T.map.h, HWLOC_OBJ_NUMANODE, (unsigned)node);
+  if (!o || !o->nodeset) return RT_EINVAL;
+  errno = 0;
+  if (hwloc_set_area_membind(T.map.h, addr, len, o->nodeset, HWLOC_MEMBIND_BIND,
+                             HWLOC_MEMBIND_BYNODESET) != 0)
+    return errno ? -errno : RT_EINVAL;
+  return 1;
 }
 
 void topo_stop(void) {

@@ -26,6 +26,15 @@ int topo_start(const char *topology, const char *placement, int procs,
 ** the place differs from prev's; else does nothing. */
 void topo_bind(int pid, int prev);
 
+/* Binds the memory of [addr, addr + len) to NUMA node `node` (logical
+** index, as rt_sp_node) of the run's topology with hwloc's area membind
+** (HWLOC_MEMBIND_BIND): pages touched later come from that node.  Returns
+** 1 when bound; 0 when there is nothing to do (node < 0, no run, one node,
+** a synthetic topology); -ENOSYS when hwloc cannot bind memory areas
+** here; RT_EINVAL for a node out of range; another -errno when the OS
+** refuses.  Any thread during a run (the arena calls it from any M). */
+int topo_membind(void *addr, size_t len, int node);
+
 /* Ends the run's placement: restores M0's binding (call it on the thread
 ** that called topo_start), frees the topology and the plan; rt_topo_bound
 ** keeps answering for the run that ended. */
