@@ -10,6 +10,7 @@
 */
 #include "heap.h"
 
+#include "arena.h"
 #include "fail.h"
 #include "proc.h"
 
@@ -30,6 +31,10 @@ static struct {
 int heap_start(const char *spec, int procs, char *err, size_t errlen) {
   const rt_alloc_ops *ops;
   int rc = rt_alloc_resolve(spec ? spec : "system", &ops, H.param, err, errlen);
+  if (rc != RT_OK) return rc;
+  /* The arena is reserved for every run (address space only: a wrapper
+  ** never touches it) and unmapped at the end, with everything in it. */
+  rc = arena_init(0, err, errlen);
   if (rc != RT_OK) return rc;
   H.aps = calloc((size_t)procs, sizeof *H.aps);
   H.all = calloc((size_t)procs, sizeof *H.all);
@@ -88,6 +93,7 @@ void heap_stop(void) {
     H.last_name = H.ops->name;
     for (int i = H.nprocs - 1; i >= 0 && H.ops->fini; i--) H.ops->fini(&H.aps[i]);
   }
+  arena_fini();
   for (int i = 0; H.aps && i < H.nprocs; i++) free(H.aps[i].state);
   free(H.aps);
   free(H.all);
@@ -139,3 +145,25 @@ const char *rt_heap_stats(rt_astats *out) {
   *out = H.last;
   return H.last_name;
 }
+
+/* ==== page services (rt_module.h) ==================================== */
+
+_Static_assert(RT_PAGE == ARENA_PAGE, "rt_module.h's page is the arena's");
+
+void *rt_pages_alloc(rt_ap *p, size_t npages) {
+  void *run = arena_alloc(npages, rt_sp_node_of(p->id));
+  if (run) p->st.sys_bytes += (int64_t)(npages * RT_PAGE);
+  return run;
+}
+
+void rt_pages_free(rt_ap *p, void *run, size_t npages) {
+  arena_free(run, npages);
+  p->st.sys_bytes -= (int64_t)(npages * RT_PAGE);
+  p->st.released_bytes += (int64_t)(npages * RT_PAGE);
+}
+
+void rt_pages_set_owner(void *run, size_t npages, void *owner) {
+  arena_set_owner(run, npages, owner);
+}
+
+void *rt_pages_owner(const void *addr) { return arena_owner(addr); }

@@ -269,6 +269,28 @@ int rt_sp_node_of(int pid);      /* NUMA node of P pid; 0 when out of range */
 int rt_sp_nnodes(void);          /* nodes of the run's topology, >= 1; every
                                     node index is below it */
 
+/* ==== Services for allocators ====================================== */
+
+/* Allocators that carve their own heaps take 8 KiB pages from the run's
+** arena (one reserved address range, address-ordered first fit; with
+** placement numa the pages of P p are bound to its node).  Any thread. */
+#define RT_PAGE 8192
+
+/* A zeroed run of npages contiguous pages, 8 KiB-aligned, for P p, or NULL
+** when the arena is exhausted.  Adds to p->st.sys_bytes. */
+void *rt_pages_alloc(rt_ap *p, size_t npages);
+/* Gives a run (or part of one) back; its memory goes back to the OS (it
+** reads zero when granted again).  Costs a system call: keep free pages
+** a while rather than calling this per object.  Moves the bytes from
+** p->st.sys_bytes to p->st.released_bytes. */
+void rt_pages_free(rt_ap *p, void *run, size_t npages);
+/* The page map: an owner word per page, set by the allocator for the
+** runs it carves (a span or block header), read back for any address in
+** O(1) and without a lock: what base_of is built on.  rt_pages_owner is
+** NULL outside the arena and for pages without an owner. */
+void rt_pages_set_owner(void *run, size_t npages, void *owner);
+void *rt_pages_owner(const void *addr);
+
 /* ==== Registry ======================================================= */
 
 /* The first fields of every kind's ops table. */
