@@ -399,7 +399,8 @@ static int verb_help(const cli_verb *v, int argc, char **argv);
 static const cli_verb verbs[] = {
   {"list", "[--json]", "list modules of every kind and the workloads, with parameters",
    verb_list},
-  {"trial", "--workload NAME[,k=v...] [--sched NAME[,k=v...]] [--procs N] [--stack KiB] [--json]",
+  {"trial", "--workload NAME[,k=v...] [--sched S] [--alloc A] [--procs N] [--stack KiB] "
+   "[--placement P] [--topology T] [--config FILE.lua] [--json]",
    "run one trial in this process and print one result line", verb_trial},
   {"run", "FILE.lua [--out DIR] [--resume] [--reps N] [--dry-run] [--shard I/N] [--emit-slurm]",
    "run an experiment: every trial in a fresh process, results appended as they end", cmd_run},
