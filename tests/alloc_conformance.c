@@ -16,8 +16,11 @@
 **   cross    objects allocated by one G and freed by another (on the other P
 **            whenever the two run at once), through a channel, at 2 Ps;
 **            figures balance at the end
-**   find     (allocators declaring RT_AC_FIND) base_of on starts, interiors
-**            and past-the-end addresses, and walk sees exactly the live set
+**   find     (allocators declaring RT_AC_FIND) base_of gives the start for
+**            starts, interiors and last usable bytes; NULL one past the end
+**            when the neighbour is free, inside freed objects and outside
+**            the heap; walk sees exactly the live set (count, bytes, each
+**            once); mark_of bytes are distinct and persist (RT_AC_MARK)
 */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -203,19 +206,239 @@ static void prop_cross(void) {
   CHECK_EQ(st.live_bytes, 0);
 }
 
-/* ==== find: base_of and walk ========================================= */
+/* ==== find: base_of, size_of, walk, mark_of ========================== */
+
+/* The ops are driven directly on a P view of the test's own (as the
+** policy tests drive scheduler ops on fake Ps), inside a run so the arena
+** exists: base_of, walk and mark_of have no face in rt.h. */
+
+#define FD_N 3000
+typedef struct fd_obj {
+  char *p;                 /* the object, NULL once freed */
+  char *was;               /* where it was, for freed ones */
+  size_t n;                /* its requested size */
+  uint8_t *mark;           /* its mark byte (RT_AC_MARK) */
+} fd_obj;
+static fd_obj fd[FD_N];
+static const rt_alloc_ops *fd_ops;
+static rt_pval fd_vals[RT_MAX_PARAMS];
+
+typedef struct fd_seen {
+  void *base;              /* an object walk reported */
+  size_t size;             /* with this size */
+} fd_seen;
+typedef struct fd_walk {
+  fd_seen *v;              /* what walk reported, in order */
+  size_t n, cap;           /* entries and room */
+} fd_walk;
+
+static void fd_visit(void *base, size_t size, void *ctx) {
+  fd_walk *w = ctx;
+  if (w->n < w->cap) w->v[w->n] = (fd_seen){base, size};
+  w->n++;
+}
+
+static int fd_cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Is x the start of a live object? (sorted starts) */
+static bool fd_is_live(void **live, size_t n, const void *x) {
+  return bsearch(&x, live, n, sizeof *live, fd_cmp_ptr) != NULL;
+}
+
+static void fd_check_walk(rt_ap *ap, const char *when) {
+  static void *live[FD_N];
+  static fd_seen seen[FD_N + 16];
+  size_t nlive = 0, want_bytes = 0, got_bytes = 0;
+  for (int i = 0; i < FD_N; i++)
+    if (fd[i].p) {
+      live[nlive++] = fd[i].p;
+      want_bytes += fd_ops->size_of(ap, fd[i].p);
+    }
+  fd_walk w = {seen, 0, FD_N + 16};
+  fd_ops->walk(ap, fd_visit, &w);
+  CHECKF(w.n == nlive, "%s: walk visited %zu objects, %zu are live", when, w.n, nlive);
+  if (w.n != nlive) return;
+  qsort(live, nlive, sizeof *live, fd_cmp_ptr);
+  for (size_t i = 0; i < w.n; i++) {
+    got_bytes += seen[i].size;
+    CHECKF(fd_is_live(live, nlive, seen[i].base), "%s: walk visited %p, not live", when,
+           seen[i].base);
+    CHECKF(seen[i].size == fd_ops->size_of(ap, seen[i].base), "%s: walk size %zu of %p", when,
+           seen[i].size, seen[i].base);
+  }
+  CHECK_EQ(got_bytes, want_bytes);
+  void **bases = (void **)live;  /* reuse: each object once */
+  for (size_t i = 0; i < w.n; i++) bases[i] = seen[i].base;
+  qsort(bases, w.n, sizeof *bases, fd_cmp_ptr);
+  for (size_t i = 0; i + 1 < w.n; i++)
+    CHECKF(bases[i] != bases[i + 1], "%s: walk visited %p twice", when, bases[i]);
+}
+
+/* The object of the sorted intervals iv that holds a, or NULL. */
+static void *fd_expect(const fd_seen *iv, size_t n, const char *a) {
+  size_t lo = 0, hi = n;  /* first interval starting after a */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if ((const char *)iv[mid].base <= a) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return NULL;
+  const fd_seen *v = &iv[lo - 1];
+  return a < (const char *)v->base + v->size ? v->base : NULL;
+}
+
+static size_t fd_size(int i) {
+  uint64_t r = next();
+  if (i % 500 == 7) return 40000 + (size_t)(r % 100000);  /* some large ones */
+  return (r & 7) ? (size_t)(r >> 8) % 300 : (size_t)(r >> 8) % 9000;
+}
+
+static void find_main(void *arg) {
+  (void)arg;
+  const rt_alloc_ops *ops = fd_ops;
+  bool marks = (ops->caps & RT_AC_MARK) != 0;
+  rt_ap self;
+  rt_ap *all[1] = {&self};
+  memset(&self, 0, sizeof self);
+  self.state = calloc(1, ops->state_size ? ops->state_size : 1);
+  self.shared = calloc(1, ops->shared_size ? ops->shared_size : 1);
+  self.param = fd_vals;
+  self.all = all;
+  self.nprocs = 1;
+  rt_ap *ap = &self;
+  CHECK(self.state && self.shared);
+  CHECK(!ops->init || ops->init(ap) == RT_OK);
+
+  for (int i = 0; i < FD_N; i++) {
+    fd[i].n = fd_size(i);
+    fd[i].p = ops->alloc(ap, fd[i].n, 0);
+    CHECKF(fd[i].p != NULL, "size %zu refused", fd[i].n);
+    if (!fd[i].p) return;
+    memset(fd[i].p, 0x5A, fd[i].n);
+  }
+  for (int i = 0; i < FD_N; i += 3) {  /* free every third: free neighbours */
+    fd[i].was = fd[i].p;
+    ops->free(ap, fd[i].p);
+    fd[i].p = NULL;
+  }
+  /* What base_of must say of any address, from the test's own knowledge:
+  ** the live object whose usable bytes hold it, else NULL. */
+  static fd_seen iv[FD_N];
+  size_t niv = 0;
+  for (int i = 0; i < FD_N; i++)
+    if (fd[i].p) iv[niv++] = (fd_seen){fd[i].p, ops->size_of(ap, fd[i].p)};
+  qsort(iv, niv, sizeof iv[0], fd_cmp_ptr);
+#define FD_EXPECT(a) fd_expect(iv, niv, (const char *)(a))
+  /* Starts, interiors and the last usable byte give the start; one past
+  ** the end (a free neighbour's or the next block's header) gives only
+  ** an object that really holds it. */
+  int nulls_past = 0;
+  for (int i = 0; i < FD_N; i++) {
+    char *x = fd[i].p;
+    if (!x) continue;
+    size_t u = ops->size_of(ap, x);
+    CHECKF(u >= fd[i].n, "size_of %p: %zu < %zu", (void *)x, u, fd[i].n);
+    CHECKF(ops->base_of(ap, x) == x, "base_of(start %p) = %p", (void *)x, ops->base_of(ap, x));
+    CHECKF(ops->base_of(ap, x + u / 2) == x, "base_of(%p + %zu) = %p", (void *)x, u / 2,
+           ops->base_of(ap, x + u / 2));
+    if (u) CHECKF(ops->base_of(ap, x + u - 1) == x, "base_of(last byte of %p+%zu) = %p",
+                  (void *)x, u, ops->base_of(ap, x + u - 1));
+    void *r = ops->base_of(ap, x + u);
+    CHECKF(r == FD_EXPECT(x + u), "base_of(%p + %zu, one past the end) = %p, expected %p",
+           (void *)x, u, r, FD_EXPECT(x + u));
+    if (!r) nulls_past++;
+  }
+  CHECKF(nulls_past > 0, "one past the end was never outside every object");
+  /* Freed objects: their start and interior. */
+  for (int i = 0; i < FD_N; i++) {
+    if (!fd[i].was) continue;
+    char *y = fd[i].was;
+    CHECKF(ops->base_of(ap, y) == FD_EXPECT(y), "base_of(freed %p) = %p", (void *)y,
+           ops->base_of(ap, y));
+    if (fd[i].n > 1)
+      CHECKF(ops->base_of(ap, y + fd[i].n / 2) == FD_EXPECT(y + fd[i].n / 2),
+             "base_of(inside freed %p) = %p", (void *)y, ops->base_of(ap, y + fd[i].n / 2));
+  }
+#undef FD_EXPECT
+  /* Outside the heap. */
+  static char global_byte;
+  char stack_byte;
+  char *libc = malloc(64);
+  CHECK(ops->base_of(ap, &global_byte) == NULL);
+  CHECK(ops->base_of(ap, &stack_byte) == NULL);
+  CHECK(ops->base_of(ap, libc) == NULL);
+  CHECK(ops->base_of(ap, NULL) == NULL);
+  CHECK(ops->base_of(ap, (void *)(uintptr_t)4096) == NULL);
+  free(libc);
+
+  fd_check_walk(ap, "after frees");
+
+  if (marks) {  /* distinct mark bytes, outside the objects, that persist */
+    static uint8_t *ms[FD_N];
+    size_t k = 0;
+    for (int i = 0; i < FD_N; i++) {
+      if (!fd[i].p) continue;
+      uint8_t *m = ops->mark_of(ap, fd[i].p);
+      size_t u = ops->size_of(ap, fd[i].p);
+      CHECK(m != NULL);
+      CHECKF(!(m >= (uint8_t *)fd[i].p && m < (uint8_t *)fd[i].p + u),
+             "mark byte of %p lies in its usable bytes", (void *)fd[i].p);
+      fd[i].mark = m;
+      *m = (uint8_t)(i * 7 + 1);
+      ms[k++] = m;
+    }
+    qsort(ms, k, sizeof *ms, fd_cmp_ptr);
+    for (size_t i = 0; i + 1 < k; i++) CHECKF(ms[i] != ms[i + 1], "two objects share mark %p",
+                                               (void *)ms[i]);
+  }
+  /* Churn: free some, allocate more into the holes; check it all again. */
+  for (int i = 1; i < FD_N; i += 3) {
+    ops->free(ap, fd[i].p);
+    fd[i].p = NULL;
+  }
+  for (int i = 0; i < FD_N; i += 3) {
+    fd[i].was = NULL;
+    fd[i].n = fd_size(i);
+    fd[i].p = ops->alloc(ap, fd[i].n, 0);
+    CHECK(fd[i].p != NULL);
+    if (fd[i].p) memset(fd[i].p, 0x3C, fd[i].n);
+  }
+  for (int i = 0; i < FD_N; i++) {
+    if (!fd[i].p) continue;
+    CHECKF(ops->base_of(ap, fd[i].p) == fd[i].p, "base_of(%p) after churn", (void *)fd[i].p);
+    if (marks && i % 3 == 2)
+      CHECKF(*ops->mark_of(ap, fd[i].p) == (uint8_t)(i * 7 + 1) &&
+             ops->mark_of(ap, fd[i].p) == fd[i].mark, "mark of object %d did not persist", i);
+  }
+  fd_check_walk(ap, "after churn");
+  for (int i = 0; i < FD_N; i++) {
+    if (fd[i].p) ops->free(ap, fd[i].p);  /* the framework filters NULL, not the ops */
+    fd[i].p = NULL;
+  }
+  fd_check_walk(ap, "empty");
+  CHECK_EQ(self.st.live_bytes, 0);
+  CHECK_EQ(self.st.inuse_bytes, 0);
+  if (ops->fini) ops->fini(ap);
+  free(self.state);
+  free(self.shared);
+}
 
 static void prop_find(void) {
-  const rt_alloc_ops *ops;
-  rt_pval vals[RT_MAX_PARAMS];
   char err[512];
-  CHECK_EQ(rt_alloc_resolve(alloc_spec, &ops, vals, err, sizeof err), RT_OK);
-  if (!(ops->caps & RT_AC_FIND)) {
+  CHECK_EQ(rt_alloc_resolve(alloc_spec, &fd_ops, fd_vals, err, sizeof err), RT_OK);
+  if (!fd_ops) return;
+  if (!(fd_ops->caps & RT_AC_FIND)) {
     printf("alloc '%s' declares no RT_AC_FIND: it cannot serve a collector; nothing to check\n",
-           ops->name);
+           fd_ops->name);
     return;
   }
-  CHECKF(0, "RT_AC_FIND checks are not written yet for '%s'", ops->name);
+  CHECKF(fd_ops->base_of && fd_ops->size_of && fd_ops->walk, "'%s' lacks a find op",
+         fd_ops->name);
+  CHECKF(!(fd_ops->caps & RT_AC_MARK) || fd_ops->mark_of, "'%s' lacks mark_of", fd_ops->name);
+  run(1, find_main, NULL);
 }
 
 int main(int argc, char **argv) {

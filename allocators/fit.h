@@ -1,0 +1,153 @@
+/*
+** fit.h: what first_fit, next_fit and best_fit share.  Each policy file
+** holds only its choice (a fit function, how it bins free blocks, its
+** parameter defaults) and builds its ops table with FIT_OPS; the heap,
+** the boundary tags, splitting, coalescing and the collector support are
+** in fit.c, once.
+**
+** The algorithms are the classic sequential-fit allocators as surveyed in
+** Wilson, Johnstone, Neely and Boles, "Dynamic Storage Allocation: A
+** Survey and Critical Review" (IWMM 1995), with Knuth's boundary tags
+** (TAOCP vol. 1, 2.5) to coalesce a freed block with its neighbours in
+** O(1).  Free-list order (address, LIFO, FIFO) and coalescing (immediate,
+** deferred) are parameters, in Wilson's terms.
+**
+** Heap.  Chunks of FIT_CHUNK_PAGES pages (64 KiB) from rt_pages_alloc;
+** a block larger than FIT_BIG gets a chunk of its own of exactly enough
+** pages, freed back to the arena with it.  A chunk starts with its header
+** (fit_chunk: links, an object-start bitmap), then blocks, then a 16-byte
+** sentinel marked in use.  A block starts with a 16-byte header: its size
+** with an in-use bit and a previous-in-use bit, the requested size (so
+** live_bytes stays exact) and the collector's mark byte; payloads are
+** therefore 16-byte aligned.  A free block holds list links after its
+** header and its size in its last word (the footer), so the block after it
+** can find it.  One fully free chunk is kept in reserve; further ones go
+** back to the arena (each release is a system call).
+**
+** Threads.  One rt_lock around the whole heap.  This is a baseline of the
+** classic algorithms: per-P caches would put a different allocator in
+** front of them and change what the experiment measures.
+**
+** Collector support (RT_AC_FIND | RT_AC_MARK).  Every chunk's pages are
+** owned by its header in the arena's page map.  base_of finds the chunk in
+** O(1), then the block through the chunk's bitmap of block starts (one bit
+** per 16-byte granule): the highest set bit at or below the address, a
+** backward scan of at most 64 words, so O(1).  mark_of is a byte of the
+** block header.
+*/
+#ifndef ALLOC_FIT_H
+#define ALLOC_FIT_H
+
+#include "rt_module.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FIT_INUSE 1u          /* head: this block is allocated */
+#define FIT_PINUSE 2u         /* head: the block before it is allocated (no footer there) */
+#define FIT_FLAGS 15u         /* head bits that are not the size */
+#define FIT_HDR 16u           /* bytes of a block header */
+#define FIT_MIN 48u           /* smallest block: header, two links, footer, rounded */
+#define FIT_MAXREQ ((size_t)1 << 30)  /* larger requests are refused */
+#define FIT_CHUNK_PAGES 8     /* pages of a standard chunk */
+#define FIT_CHUNK ((size_t)FIT_CHUNK_PAGES * RT_PAGE)
+#define FIT_BIG (FIT_CHUNK / 2)  /* blocks above this get a chunk of their own */
+#define FIT_WORDS (FIT_CHUNK / 16 / 64)  /* bitmap words of a chunk */
+#define FIT_NBINS 128         /* free lists (best fit uses many, the others one) */
+
+enum { FIT_P_ORDER, FIT_P_COALESCE };       /* parameter indices */
+enum { FIT_ADDRESS, FIT_LIFO, FIT_FIFO };   /* values of `order` */
+enum { FIT_IMMEDIATE, FIT_DEFERRED };       /* values of `coalesce` */
+
+/* A block.  The first 16 bytes are its header; next and prev exist only
+** while it is free. */
+typedef struct fit_blk {
+  size_t head;               /* block bytes (multiple of 16) | FIT_INUSE | FIT_PINUSE */
+  uint32_t req;              /* bytes requested, while in use */
+  uint8_t mark;              /* the collector's mark byte */
+  uint8_t pad[3];            /* to 16 bytes */
+  struct fit_blk *next;      /* free list: next block (or the bin's sentinel) */
+  struct fit_blk *prev;      /* free list: previous block (or the sentinel) */
+} fit_blk;
+
+struct fit_heap;
+
+/* A run of pages holding blocks; its header is the pages' owner. */
+typedef struct fit_chunk {
+  struct fit_chunk *next;    /* chunks in address order */
+  struct fit_chunk *prev;    /* ... and back */
+  struct fit_heap *heap;     /* the heap it belongs to */
+  size_t npages;             /* pages of the run */
+  char *start;               /* first block */
+  char *end;                 /* the sentinel: blocks lie in [start, end) */
+  int big;                   /* one block of its own, released when freed */
+  uint64_t starts[FIT_WORDS];  /* bit i: a block starts at start + 16 i (standard chunks) */
+} fit_chunk;
+
+/* What a policy chooses. */
+typedef struct fit_policy {
+  /* The free list (0 .. FIT_NBINS-1) of a free block of bsize bytes. */
+  int (*bin_of)(size_t bsize);
+  /* A free block of at least bsize bytes, left in its list, or NULL. */
+  fit_blk *(*find)(struct fit_heap *h, size_t bsize);
+  /* Lists are kept in size order, ties by `order` (else one list, bin 0). */
+  int sized;
+} fit_policy;
+
+/* The whole heap, in the allocator's shared state. */
+typedef struct fit_heap {
+  rt_lock lock;              /* guards everything below */
+  const fit_policy *pol;     /* the policy */
+  int order;                 /* FIT_ADDRESS, FIT_LIFO or FIT_FIFO */
+  int coalesce;              /* FIT_IMMEDIATE or FIT_DEFERRED */
+  fit_blk bins[FIT_NBINS];   /* free lists: circular, each through its sentinel */
+  uint64_t nonempty[FIT_NBINS / 64];  /* bit i: bins[i] holds a block */
+  fit_blk *rover;            /* next fit's roving pointer (NULL: from the head) */
+  fit_chunk *chunks;         /* all chunks, in address order */
+  fit_chunk *spare;          /* a fully free standard chunk kept in reserve */
+  uint64_t dirty;            /* frees not yet coalesced (deferred) */
+} fit_heap;
+
+static inline size_t fit_size(const fit_blk *b) { return b->head & ~(size_t)FIT_FLAGS; }
+
+/* The first non-empty bin at or after i, or -1. */
+static inline int fit_next_bin(const fit_heap *h, int i) {
+  for (int w = i / 64; i < FIT_NBINS; w++, i = w * 64) {
+    uint64_t m = h->nonempty[w] & (~0ull << (i % 64));
+    if (m) return w * 64 + __builtin_ctzll(m);
+  }
+  return -1;
+}
+
+/* The shared ops (fit.c). */
+int fit_init(rt_ap *p, const fit_policy *pol);
+void fit_fini(rt_ap *p);
+void *fit_alloc(rt_ap *p, size_t size, unsigned flags);
+void fit_free(rt_ap *p, void *ptr);
+void *fit_base_of(rt_ap *p, const void *addr);
+size_t fit_size_of(rt_ap *p, const void *base);
+void fit_walk(rt_ap *p, void (*fn)(void *base, size_t size, void *ctx), void *ctx);
+uint8_t *fit_mark_of(rt_ap *p, const void *base);
+
+/* The two parameters every fit allocator declares, in FIT_P_* order. */
+#define FIT_PARAMS(ORDER_DEFAULT)                                                          \
+  {"order", RT_PT_ENUM, ORDER_DEFAULT, 0, 0, "address|lifo|fifo",                          \
+   "free-list order (Wilson 1995): by address, last freed first, first freed first"},      \
+  {"coalesce", RT_PT_ENUM, FIT_IMMEDIATE, 0, 0, "immediate|deferred",                      \
+   "merge a freed block with free neighbours at once, or only when no block fits"}
+
+/* Defines the ops table of allocator NAME on the fit_policy POLICY and the
+** parameter table PARAMS, and its getter rt_alloc_NAME. */
+#define FIT_OPS(NAME, SUMMARY, PARAMS, POLICY)                                  \
+  static int NAME##_init(rt_ap *p) { return fit_init(p, &POLICY); }             \
+  static const rt_alloc_ops NAME##_ops = {                                      \
+    .abi = RT_ABI_VERSION, .name = #NAME, .summary = SUMMARY,                   \
+    .params = PARAMS, .nparams = (int)(sizeof PARAMS / sizeof PARAMS[0]),       \
+    .shared_size = sizeof(fit_heap), .caps = RT_AC_FIND | RT_AC_MARK,           \
+    .init = NAME##_init, .fini = fit_fini, .alloc = fit_alloc,                  \
+    .free = fit_free, .base_of = fit_base_of, .size_of = fit_size_of,           \
+    .walk = fit_walk, .mark_of = fit_mark_of,                                   \
+  };                                                                            \
+  const rt_alloc_ops *rt_alloc_##NAME(void) { return &NAME##_ops; }
+
+#endif
