@@ -350,6 +350,9 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     json_key(&j, "allocs"); json_uint(&j, hs.allocs);
     json_key(&j, "frees"); json_uint(&j, hs.frees);
     json_key(&j, "failed"); json_uint(&j, hs.failed);
+    json_key(&j, "frag");  /* peak_sys / peak_live: null when the allocator cannot tell */
+    if (hs.peak_sys > 0 && hs.peak_live > 0) json_num(&j, (double)hs.peak_sys / (double)hs.peak_live);
+    else json_null(&j);
     json_obj_end(&j);
     json_key(&j, "counters");
     json_obj(&j);

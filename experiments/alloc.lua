@@ -1,13 +1,14 @@
 -- alloc.lua: allocators on allocation workloads, at 1 and 2 Ps.
 --
--- For now the real allocators rtlab wraps (glibc, jemalloc, mimalloc,
--- tcmalloc: `make deps` installs them from Debian) on churn; rtlab's own
--- first/next/best/segregated-fit allocators and the larson, xmalloc, frag
--- and large workloads join as they land (issue 4).  At P=2 two Gs churn,
--- each on its own working set.
+-- rtlab's first, next and best fit against the real allocators rtlab
+-- wraps (glibc, jemalloc, mimalloc, tcmalloc: `make deps` installs them
+-- from Debian) on churn.  The segregated (Go-modelled) allocator and the
+-- larson, xmalloc, frag and large workloads join as they land (issue 4).
+-- Two Gs churn, each on its own working set.
 --
 --   build/rtlab run experiments/alloc.lua
---   build/rtlab report results/alloc --metric heap.peak_live
+--   build/rtlab report results/alloc --metric heap.frag     (peak heap / peak live;
+--                                                             own allocators only)
 
 local rtlab = require "rtlab"
 
@@ -17,7 +18,8 @@ return rtlab.experiment {
     { "churn", n = 2000000, gs = 2 },
   },
   matrix = {
-    alloc = { "system", "jemalloc", "mimalloc", "tcmalloc" },
+    alloc = { "system", "jemalloc", "mimalloc", "tcmalloc", "first_fit", "next_fit", "best_fit",
+              { "next_fit", order = "lifo" } },
     procs = { 1, 2 },
   },
   baseline = { alloc = "system" },

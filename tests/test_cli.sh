@@ -114,7 +114,7 @@ json '"procs":2,'
 json '"stack_kb":32,'
 json '"status":"ok",'
 json '"alloc":\{"name":"system","params":\{\},"spec":"system"\}'
-json '"heap":\{"peak_live":[0-9]+,"peak_sys":[0-9]+,"released":[0-9]+,"live_end":0,"allocs":[0-9]+,"frees":[0-9]+,"failed":0\}'
+json '"heap":\{"peak_live":[0-9]+,"peak_sys":[0-9]+,"released":[0-9]+,"live_end":0,"allocs":[0-9]+,"frees":[0-9]+,"failed":0,"frag":null\}'
 json "\"wall_ns\":$N,"
 json "\"user_ns\":$N,"
 json "\"sys_ns\":$N,"
