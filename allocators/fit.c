@@ -11,7 +11,9 @@
 ** LIFO and FIFO and, for address order, O(1) when it merges with a free
 ** neighbour (it takes the neighbour's place), else a walk of its chunk's
 ** blocks to the nearest free one (a list scan only when the chunk has no
-** other free block).  Deferred coalescing
+** other free block).  A policy's index (fit_policy.ix_*, first fit's
+** address tree) replaces the list in address order: each change of the
+** free set is then the index's O(log n) update.  Deferred coalescing
 ** merges everything in one pass over the chunks when no block fits.
 */
 #include "fit.h"
@@ -19,6 +21,8 @@
 #include <string.h>
 
 _Static_assert(offsetof(fit_blk, next) == FIT_HDR, "links follow the 16-byte header");
+_Static_assert(offsetof(fit_blk, up) + 8 <= FIT_MIN - 8, "tree fields end before the footer");
+_Static_assert(FIT_CHUNK / 16 <= UINT16_MAX, "kmax holds any free block's size");
 _Static_assert(sizeof(fit_chunk) + 16 < RT_PAGE, "a chunk header fits in its first page");
 
 #define HDRSZ ((sizeof(fit_chunk) + 15) & ~(size_t)15)  /* chunk header, rounded */
@@ -74,6 +78,10 @@ static fit_blk *addr_place(fit_heap *h, fit_blk *b) {
 
 /* Puts free block b on its list, in the heap's order. */
 static void list_insert(fit_heap *h, fit_blk *b) {
+  if (h->indexed) {
+    h->pol->ix_insert(h, b);
+    return;
+  }
   int i = h->pol->sized ? h->pol->bin_of(fit_size(b)) : 0;
   fit_blk *s = &h->bins[i], *at, *t = s->prev;
   size_t n = fit_size(b);
@@ -95,6 +103,10 @@ static void list_insert(fit_heap *h, fit_blk *b) {
 }
 
 static void list_remove(fit_heap *h, fit_blk *b) {
+  if (h->indexed) {
+    h->pol->ix_remove(h, b);
+    return;
+  }
   if (h->rover == b) h->rover = b->next;
   b->prev->next = b->next;
   b->next->prev = b->prev;
@@ -104,8 +116,14 @@ static void list_remove(fit_heap *h, fit_blk *b) {
   }
 }
 
-/* nb takes old's place in its list (one list, so the bin is the same). */
+/* nb takes old's place in its list (one list, so the bin is the same);
+** nb == old: its size changed (only an index cares). */
 static void list_replace(fit_heap *h, fit_blk *old, fit_blk *nb) {
+  if (h->indexed) {
+    h->pol->ix_replace(h, old, nb);
+    return;
+  }
+  if (nb == old) return;
   nb->next = old->next;
   nb->prev = old->prev;
   nb->prev->next = nb;
@@ -116,6 +134,7 @@ static void list_replace(fit_heap *h, fit_blk *old, fit_blk *nb) {
 static void lists_reset(fit_heap *h) {
   for (int i = 0; i < FIT_NBINS; i++) h->bins[i].next = h->bins[i].prev = &h->bins[i];
   memset(h->nonempty, 0, sizeof h->nonempty);
+  h->root = NULL;
   h->rover = NULL;
 }
 
@@ -241,6 +260,7 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
 static fit_chunk *merge(fit_heap *h, fit_chunk *c, fit_blk *b) {
   int inplace = !h->pol->sized && h->order == FIT_ADDRESS, listed = 0;
   size_t n = fit_size(b);
+  fit_blk *took = NULL;  /* the listed nx whose place b takes */
   if (!(b->head & FIT_PINUSE)) {
     fit_blk *pv = blk_prev(b);
     bit_clear(c, b);
@@ -252,18 +272,16 @@ static fit_chunk *merge(fit_heap *h, fit_chunk *c, fit_blk *b) {
   fit_blk *nx = (fit_blk *)((char *)b + n);  /* after b and what it absorbed */
   if (!(nx->head & FIT_INUSE)) {
     bit_clear(c, nx);
-    if (inplace && !listed) {
-      list_replace(h, nx, b);
-      listed = 1;
-    } else {
-      list_remove(h, nx);
-    }
+    if (inplace && !listed) took = nx;  /* replaced below, once b's size is final */
+    else list_remove(h, nx);
     n += fit_size(nx);
   }
   b->head = n | (b->head & FIT_PINUSE);
-  blk_footer(b);
+  blk_footer(b);  /* past took's links: FIT_MIN leaves room */
   blk_next(b)->head &= ~(size_t)FIT_PINUSE;
-  if (!listed) list_insert(h, b);
+  if (took) list_replace(h, took, b);
+  else if (listed) list_replace(h, b, b);  /* b is pv, grown in place */
+  else list_insert(h, b);
   if ((char *)b != c->start || (char *)b + n != c->end) return NULL;
   if (!h->spare || h->spare == c) {
     h->spare = c;
@@ -335,6 +353,7 @@ int fit_init(rt_ap *p, const fit_policy *pol) {
   h->pol = pol;
   h->order = (int)p->param[FIT_P_ORDER].i;
   h->coalesce = (int)p->param[FIT_P_COALESCE].i;
+  h->indexed = pol->ix_insert && !pol->sized && h->order == FIT_ADDRESS;
   lists_reset(h);
   return RT_OK;
 }

@@ -60,14 +60,34 @@ enum { FIT_ADDRESS, FIT_LIFO, FIT_FIFO };   /* values of `order` */
 enum { FIT_IMMEDIATE, FIT_DEFERRED };       /* values of `coalesce` */
 
 /* A block.  The first 16 bytes are its header; next and prev exist only
-** while it is free. */
+** while it is free.  A free block indexed by a policy's address tree
+** (fit_policy.ix_*: first fit in address order) holds tree fields
+** instead: kmax over req, prio over mark and pad, kid over next and
+** prev, then up.  All lie in the first 40 bytes, before the footer of
+** the smallest block (FIT_MIN stays 48). */
 typedef struct fit_blk {
   size_t head;               /* block bytes (multiple of 16) | FIT_INUSE | FIT_PINUSE */
-  uint32_t req;              /* bytes requested, while in use */
-  uint8_t mark;              /* the collector's mark byte */
-  uint8_t pad[3];            /* to 16 bytes */
-  struct fit_blk *next;      /* free list: next block (or the bin's sentinel) */
-  struct fit_blk *prev;      /* free list: previous block (or the sentinel) */
+  union {
+    uint32_t req;            /* bytes requested, while in use */
+    uint16_t kmax[2];        /* address tree: largest block under kid[i], in 16-byte units */
+  };
+  union {
+    struct {
+      uint8_t mark;          /* the collector's mark byte */
+      uint8_t pad[3];        /* to 16 bytes */
+    };
+    uint32_t prio;           /* address tree: treap priority (a hash of the address) */
+  };
+  union {
+    struct {
+      struct fit_blk *next;  /* free list: next block (or the bin's sentinel) */
+      struct fit_blk *prev;  /* free list: previous block (or the sentinel) */
+    };
+    struct {
+      struct fit_blk *kid[2];  /* address tree: lower-, higher-addressed subtree */
+      struct fit_blk *up;    /* address tree: parent (NULL: the root) */
+    };
+  };
 } fit_blk;
 
 struct fit_heap;
@@ -92,6 +112,17 @@ typedef struct fit_policy {
   fit_blk *(*find)(struct fit_heap *h, size_t bsize);
   /* Lists are kept in size order, ties by `order` (else one list, bin 0). */
   int sized;
+  /* Optional, all three or none; used only with order=address and one
+  ** list (!sized), where they replace the list: an index of the free
+  ** blocks by address, rooted at fit_heap.root.  NULL: the list.  fit.c
+  ** calls them with the heap lock held, on every change of the free set.
+  ** ix_insert: free block b (head final) joins.  ix_remove: listed b
+  ** leaves.  ix_replace: free block nb (head final) takes listed old's place; no
+  ** other free block lies between them, and nb == old means old's size
+  ** changed. */
+  void (*ix_insert)(struct fit_heap *h, fit_blk *b);
+  void (*ix_remove)(struct fit_heap *h, fit_blk *b);
+  void (*ix_replace)(struct fit_heap *h, fit_blk *old, fit_blk *nb);
 } fit_policy;
 
 /* The whole heap, in the allocator's shared state. */
@@ -102,6 +133,8 @@ typedef struct fit_heap {
   int coalesce;              /* FIT_IMMEDIATE or FIT_DEFERRED */
   fit_blk bins[FIT_NBINS];   /* free lists: circular, each through its sentinel */
   uint64_t nonempty[FIT_NBINS / 64];  /* bit i: bins[i] holds a block */
+  int indexed;               /* the policy's ix_* ops replace the list (order=address) */
+  fit_blk *root;             /* the index's root, when indexed (NULL: no free block) */
   fit_blk *rover;            /* next fit's roving pointer (NULL: from the head) */
   fit_chunk *chunks;         /* all chunks, in address order */
   fit_chunk *spare;          /* a fully free standard chunk kept in reserve */
