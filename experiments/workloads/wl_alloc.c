@@ -114,3 +114,113 @@ const wl_desc wl_churn = {
   "churn", "alloc/free churn over a working set (7/8 small objects): allocator speed",
   c_params, 3, NULL, c_run,
 };
+
+/* ==== frag: a phased trace that separates policies by fragmentation ====
+**
+** Each round: allocate n small objects (16-64 bytes), free every other
+** one, then allocate n/2 objects a little too large for the holes left
+** (80-160 bytes), then free the rest of the small ones.  An allocator
+** that coalesces and places well reuses the freed space for the larger
+** objects; one that does not grows its heap.  Read heap.frag (peak bytes
+** from the arena / peak live bytes).  ops = allocations. */
+
+enum { F_N, F_ROUNDS };
+static const rt_param f_params[] = {
+  {"n", RT_PT_INT, 100000, 2, 1e9, NULL, "small objects allocated per round"},
+  {"rounds", RT_PT_INT, 4, 1, 1000, NULL, "rounds of the four phases"},
+};
+
+static int f_run(const rt_pval *vals, uint64_t *ops, char *err, size_t errlen) {
+  int64_t n = vals[F_N].i;
+  unsigned char **small = calloc((size_t)n, sizeof *small);
+  unsigned char **big = calloc((size_t)n, sizeof *big);
+  uint64_t rng = 0x2545F4914F6CDD1Dull, done = 0;
+  int bad = 0;
+  if (!small || !big) {
+    free(small);
+    free(big);
+    snprintf(err, errlen, "frag: out of memory");
+    return 1;
+  }
+  for (int64_t r = 0; r < vals[F_ROUNDS].i; r++) {
+    for (int64_t i = 0; i < n; i++, done++) {
+      size_t sz = 16 + (size_t)(c_next(&rng) % 49);
+      if ((small[i] = rt_alloc(sz, 0))) memset(small[i], (int)i, sz);
+      else bad++;
+    }
+    for (int64_t i = 0; i < n; i += 2) rt_free(small[i]), small[i] = NULL;
+    /* the live big objects of the last round go now: their space is free */
+    for (int64_t i = 0; i < n / 2; i++, done++) {
+      rt_free(big[i]);
+      size_t sz = 80 + (size_t)(c_next(&rng) % 81);
+      if ((big[i] = rt_alloc(sz, 0))) memset(big[i], (int)i, sz);
+      else bad++;
+    }
+    for (int64_t i = 1; i < n; i += 2) rt_free(small[i]), small[i] = NULL;
+  }
+  for (int64_t i = 0; i < n / 2; i++) rt_free(big[i]);
+  free(small);
+  free(big);
+  *ops = done;
+  if (bad) {
+    snprintf(err, errlen, "frag: %d allocations refused", bad);
+    return 1;
+  }
+  return 0;
+}
+
+const wl_desc wl_frag = {
+  "frag", "phased small/large trace: how much heap an allocator needs (read heap.frag)",
+  f_params, 2, NULL, f_run,
+};
+
+/* ==== large: objects of 64 KiB - 4 MiB ===============================
+**
+** n allocations of a size drawn log-uniformly from 64 KiB to 4 MiB, each
+** touched at its first and last byte, kept in a window of `live` objects
+** (the oldest is freed when the window is full): the page-run path of an
+** allocator and what it gives back to the OS. */
+
+enum { L_N, L_LIVE };
+static const rt_param l_params[] = {
+  {"n", RT_PT_INT, 20000, 1, 1e9, NULL, "large objects allocated"},
+  {"live", RT_PT_INT, 8, 1, 4096, NULL, "objects kept live at once"},
+};
+
+static int l_run(const rt_pval *vals, uint64_t *ops, char *err, size_t errlen) {
+  int64_t live = vals[L_LIVE].i;
+  unsigned char **win = calloc((size_t)live, sizeof *win);
+  size_t *sz = calloc((size_t)live, sizeof *sz);
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  int bad = 0;
+  if (!win || !sz) {
+    free(win);
+    free(sz);
+    snprintf(err, errlen, "large: out of memory");
+    return 1;
+  }
+  for (int64_t i = 0; i < vals[L_N].i; i++) {
+    int64_t k = i % live;
+    if (win[k] && (win[k][0] != (unsigned char)k || win[k][sz[k] - 1] != (unsigned char)k)) bad++;
+    rt_free(win[k]);
+    sz[k] = (size_t)65536 << (c_next(&rng) % 7);          /* 64 KiB .. 4 MiB, by powers */
+    sz[k] += (size_t)(c_next(&rng) % sz[k]);               /* .. and between them */
+    if (sz[k] > ((size_t)4 << 20)) sz[k] = (size_t)4 << 20;
+    if ((win[k] = rt_alloc(sz[k], 0))) win[k][0] = win[k][sz[k] - 1] = (unsigned char)k;
+    else bad++;
+  }
+  for (int64_t k = 0; k < live; k++) rt_free(win[k]);
+  free(win);
+  free(sz);
+  *ops = (uint64_t)vals[L_N].i;
+  if (bad) {
+    snprintf(err, errlen, "large: %d objects refused or overwritten", bad);
+    return 1;
+  }
+  return 0;
+}
+
+const wl_desc wl_large = {
+  "large", "objects of 64 KiB - 4 MiB in a small live window: the page-run path",
+  l_params, 2, NULL, l_run,
+};
