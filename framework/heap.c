@@ -114,8 +114,15 @@ static inline void heap_peaks(rt_astats *s) {
   if (s->sys_bytes > s->peak_sys) s->peak_sys = s->sys_bytes;
 }
 
+/* The calling G's P view; using the heap outside a G is a fatal misuse. */
+static inline rt_ap *heap_ap(const char *op) {
+  rt_sp *sp = sched_cur_sp();
+  if (!sp || !H.ops) sched_fatal("%s called outside a running G", op);
+  return &H.aps[sp->id];
+}
+
 void *rt_alloc(size_t size, unsigned flags) {
-  rt_ap *p = &H.aps[sched_cur_sp()->id];
+  rt_ap *p = heap_ap("rt_alloc");
   void *x = H.ops->alloc(p, size, flags);
   if (!x) {
     p->st.failed++;
@@ -128,13 +135,13 @@ void *rt_alloc(size_t size, unsigned flags) {
 
 void rt_free(void *ptr) {
   if (!ptr) return;
-  rt_ap *p = &H.aps[sched_cur_sp()->id];
+  rt_ap *p = heap_ap("rt_free");
   p->st.frees++;
   H.ops->free(p, ptr);
 }
 
 size_t rt_alloc_size(const void *ptr) {
-  return ptr ? H.ops->size_of(&H.aps[sched_cur_sp()->id], ptr) : 0;
+  return ptr ? H.ops->size_of(heap_ap("rt_alloc_size"), ptr) : 0;
 }
 
 const char *rt_heap_stats(rt_astats *out) {

@@ -16,6 +16,7 @@
 **   cross    objects allocated by one G and freed by another (on the other P
 **            whenever the two run at once), through a channel, at 2 Ps;
 **            figures balance at the end
+**   outside  rt_alloc outside a G is a fatal error naming it (exit 2)
 **   find     (allocators declaring RT_AC_FIND) base_of gives the start for
 **            starts, interiors and last usable bytes; NULL one past the end
 **            when the neighbour is free, inside freed objects and outside
@@ -441,6 +442,18 @@ static void prop_find(void) {
   run(1, find_main, NULL);
 }
 
+/* ==== outside: the heap used outside a G ============================= */
+
+static void outside_alloc(void) { rt_alloc(16, 0); }
+
+static void prop_outside(void) {
+  char err[512];
+  int st = check_in_child(outside_alloc, err, sizeof err);
+  CHECKF(st == 2, "rt_alloc outside a G: exit %d, want 2", st);
+  CHECKF(strstr(err, "rtlab: fatal error: rt_alloc called outside a running G") != NULL,
+         "message: %s", err);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: alloc_conformance ALLOC PROPERTY\n");
@@ -452,9 +465,10 @@ int main(int argc, char **argv) {
   else if (!strcmp(p, "overlap")) run(1, overlap_main, NULL);
   else if (!strcmp(p, "cross")) prop_cross();
   else if (!strcmp(p, "find")) prop_find();
+  else if (!strcmp(p, "outside")) prop_outside();
   else {
     fprintf(stderr, "alloc_conformance: unknown property '%s' (allowed: basic, overlap, cross, "
-                    "find)\n", p);
+                    "find, outside)\n", p);
     return 2;
   }
   return check_done(p);
