@@ -59,14 +59,14 @@ static int cell_push(cellv *cv, const expt *e, const char *const *vals, const ch
   /* id: workload, then each axis's value */
   size_t len = strlen(vals[0]) + 1;
   for (int a = 0; a < e->naxes; a++) {
-    int si = (int)(e->axes[a].set - set_at(0));
+    int si = set_index(e->axes[a].set);
     len += strlen(vals[si]) + 1;
   }
   c->id = malloc(len);
   if (!c->id) return RT_ENOMEM;
   strcpy(c->id, vals[0]);
   for (int a = 0; a < e->naxes; a++) {
-    int si = (int)(e->axes[a].set - set_at(0));
+    int si = set_index(e->axes[a].set);
     strcat(c->id, "|");
     strcat(c->id, vals[si]);
   }
@@ -75,7 +75,6 @@ static int cell_push(cellv *cv, const expt *e, const char *const *vals, const ch
 }
 
 /* Index of setting `key` in the settings table. */
-static int set_index(const char *key) { return (int)(set_find(key) - set_at(0)); }
 
 int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *workload),
                 expt_plan *out, char *err, size_t errlen) {
@@ -85,7 +84,7 @@ int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *w
   const char *vals[EXPT_MAXSET];
   int idx[EXPT_MAXSET];
   int rc = RT_OK;
-  int wi = set_index("workload");
+  int wi = set_key_index("workload");
 
   /* rtlab cells: workload-major, then an odometer over the axes with the
   ** last axis fastest. */
@@ -95,7 +94,7 @@ int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *w
       memcpy(vals, e->fixed, sizeof vals);
       vals[wi] = e->work[w];
       for (int a = 0; a < e->naxes; a++)
-        vals[e->axes[a].set - set_at(0)] = e->axes[a].vals[idx[a]];
+        vals[set_index(e->axes[a].set)] = e->axes[a].vals[idx[a]];
       bool keep = true;
       if (e->where) {
         err[0] = 0;
@@ -114,7 +113,7 @@ int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *w
 
   /* Peer cells: one per peer x workload x procs value; module settings
   ** read "peer:NAME" and axes that do not apply to a peer read "-". */
-  int pi = set_index("procs");
+  int pi = set_key_index("procs");
   const expt_axis *procs_axis = NULL;
   for (int a = 0; a < e->naxes; a++)
     if (e->axes[a].set == set_at(pi)) procs_axis = &e->axes[a];
@@ -132,7 +131,7 @@ int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *w
       int np = procs_axis ? procs_axis->n : 1;
       for (int k = 0; k < np && rc == RT_OK; k++) {
         memcpy(vals, e->fixed, sizeof vals);
-        for (int a = 0; a < e->naxes; a++) vals[e->axes[a].set - set_at(0)] = "-";
+        for (int a = 0; a < e->naxes; a++) vals[set_index(e->axes[a].set)] = "-";
         for (int s = 0; s < set_count(); s++)
           if (set_at(s)->type == SET_MODULE) vals[s] = label;
         vals[wi] = e->work[w];

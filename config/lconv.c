@@ -333,7 +333,7 @@ static void conv_fixed(conv *c, int t, lexpt *x, char **owned) {
       if (lua_type(L, -2) != LUA_TSTRING) conv_fail(c, "settings are named, e.g. procs = 2");
       const setting *s = conv_setting(c, lua_tostring(L, -2), false);
       conv_push(c, s->key, 0);
-      int si = (int)(s - set_at(0));
+      int si = set_index(s);
       for (int a = 0; a < x->e.naxes; a++)
         if (x->e.axes[a].set == s) conv_fail(c, "%s is both fixed and an axis of the matrix", s->key);
       free(owned[si]);
@@ -571,7 +571,7 @@ int lconv_experiment(lua_State *L) {
   bool has_sched = false;
   for (int a = 0; a < e->naxes; a++) has_sched |= e->axes[a].set == ss;
   if (e->npeers && !has_sched && e->naxes < EXPT_MAXSET) {
-    int si = (int)(ss - set_at(0));
+    int si = set_index(ss);
     memmove(&e->axes[1], &e->axes[0], (size_t)e->naxes * sizeof e->axes[0]);  /* sched first */
     e->naxes++;
     e->axes[0] = (expt_axis){ss, 1, calloc(1, sizeof(char *))};

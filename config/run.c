@@ -61,8 +61,8 @@ static int trial_argv(const expt_cell *c, const char *self, const char **argv, i
   if (c->peer) {
     argv[n++] = peer_get(c->peer)->path;
     argv[n++] = "-workload";
-    argv[n++] = c->vals[(int)(set_find("workload") - set_at(0))];
-    const char *procs = c->vals[(int)(set_find("procs") - set_at(0))];
+    argv[n++] = c->vals[set_key_index("workload")];
+    const char *procs = c->vals[set_key_index("procs")];
     if (procs && strcmp(procs, "-") != 0) {
       argv[n++] = "-procs";
       argv[n++] = procs;
@@ -148,10 +148,10 @@ static int record_write(int fd, const expt *e, const expt_plan *pl, const expt_t
   json_key(&j, "cell"); json_str(&j, c->id);
   json_key(&j, "axes");
   json_obj(&j);
-  json_key(&j, "workload"); json_str(&j, c->vals[(int)(set_find("workload") - set_at(0))]);
+  json_key(&j, "workload"); json_str(&j, c->vals[set_key_index("workload")]);
   for (int a = 0; a < e->naxes; a++) {
     json_key(&j, e->axes[a].set->key);
-    json_str(&j, c->vals[(int)(e->axes[a].set - set_at(0))]);
+    json_str(&j, c->vals[set_index(e->axes[a].set)]);
   }
   json_obj_end(&j);
   json_key(&j, "peer"); json_str(&j, c->peer);

@@ -132,7 +132,7 @@ int runinfo_experiment(const char *dir, const expt *e, const expt_plan *pl, int 
   size_t n = strlen(cmd);
   for (int i = 0; i < argc && n < sizeof cmd; i++)
     n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", argv[i]);
-  const char *tsi = e->fixed[(int)(set_find("topology") - set_at(0))];
+  const char *tsi = e->fixed[set_key_index("topology")];
   if (rt_topo_summary(tsi, topo, sizeof topo) != RT_OK) snprintf(topo, sizeof topo, "unknown");
   json_key(&j, "header");
   json_obj(&j);
@@ -186,10 +186,10 @@ int runinfo_slurm(const char *dir, const expt *e, const expt_plan *pl, const cha
   snprintf(sdir, sizeof sdir, "%s/slurm", absdir);
   mkdir(sdir, 0777);
   int maxprocs = 1;
-  const char *pv = e->fixed[(int)(set_find("procs") - set_at(0))];
+  const char *pv = e->fixed[set_key_index("procs")];
   if (pv) maxprocs = atoi(pv);
   for (int c = 0; c < pl->ncells; c++) {
-    const char *p = pl->cells[c].vals[(int)(set_find("procs") - set_at(0))];
+    const char *p = pl->cells[c].vals[set_key_index("procs")];
     if (p && atoi(p) > maxprocs) maxprocs = atoi(p);
   }
   double hours = (double)pl->ntrials / shards * e->timeout / 3600.0 + 0.25;

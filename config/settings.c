@@ -110,6 +110,9 @@ const setting *set_find(const char *key) {
   return NULL;
 }
 
+int set_index(const setting *s) { return (int)(s - settings); }
+int set_key_index(const char *key) { return set_index(set_find(key)); }
+
 /* ==== checking ======================================================= */
 
 void set_allowed(const setting *s, char *buf, size_t len) {

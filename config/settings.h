@@ -77,6 +77,10 @@ typedef struct setting {
 int set_count(void);
 const setting *set_at(int i);
 const setting *set_find(const char *key);
+/* The index of s in the table, and of the setting named key (which must
+** exist): how per-setting arrays (an experiment's values) are indexed. */
+int set_index(const setting *s);
+int set_key_index(const char *key);
 
 /* Checks val for setting s.  RT_OK, or RT_EINVAL/RT_ENOENT with a message
 ** that names the setting, what was wrong and what is allowed, e.g.
