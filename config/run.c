@@ -86,18 +86,30 @@ static int trial_argv(const expt_cell *c, const char *self, const char **argv, i
 
 /* ==== results.jsonl ================================================== */
 
-/* The keys already in results.jsonl, as one "\nkey\n..." string; cuts a
-** partial last line off the file (a runner killed mid-write). */
-static char *keys_load(const char *path, int *nlines) {
-  *nlines = 0;
+/* The trial keys already recorded, sorted for bsearch: a resumed sweep
+** of N trials looks each one up in O(log N). */
+typedef struct keyset {
+  uint64_t *v;             /* the keys, as numbers, ascending */
+  size_t n;                /* how many */
+} keyset;
+
+static int key_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Reads the keys of path's records; cuts a partial last line off the
+** file (a runner killed mid-write).  A missing file is an empty set. */
+static keyset keys_load(const char *path) {
+  keyset ks = {0};
   int fd = open(path, O_RDWR);
-  if (fd < 0) return strdup("\n");
+  if (fd < 0) return ks;
   struct stat sb;
   fstat(fd, &sb);
   char *text = malloc((size_t)sb.st_size + 1);
   ssize_t n = text ? read(fd, text, (size_t)sb.st_size) : -1;
   if (n < 0) n = 0;
-  text[n] = 0;
+  if (text) text[n] = 0;
   off_t good = 0;
   for (ssize_t i = 0; i < n; i++)
     if (text[i] == '\n') good = i + 1;
@@ -107,30 +119,28 @@ static char *keys_load(const char *path, int *nlines) {
     if (ftruncate(fd, good)) perror("rtlab run: ftruncate");
   }
   close(fd);
-  size_t cap = 64, kn = 1;
-  char *keys = malloc(cap);
-  keys[0] = '\n';
-  for (char *p = text; p < text + good;) {
+  size_t cap = 0;
+  for (char *p = text; p && p < text + good;) {
     char *nl = strchr(p, '\n');
     char *k = strstr(p, "\"key\":\"");
     if (k && k < nl && nl - (k + 7) >= 16) {
-      if (kn + 18 > cap) keys = realloc(keys, cap *= 2);
-      memcpy(keys + kn, k + 7, 16);
-      keys[kn + 16] = '\n';
-      kn += 17;
-      (*nlines)++;
+      if (ks.n == cap) {
+        uint64_t *v = realloc(ks.v, (cap = cap ? 2 * cap : 256) * sizeof *v);
+        if (!v) break;
+        ks.v = v;
+      }
+      ks.v[ks.n++] = strtoull(k + 7, NULL, 16);
     }
     p = nl + 1;
   }
-  keys[kn] = 0;
   free(text);
-  return keys;
+  if (ks.n) qsort(ks.v, ks.n, sizeof *ks.v, key_cmp);
+  return ks;
 }
 
-static bool keys_has(const char *keys, const char *key) {
-  char needle[20];
-  snprintf(needle, sizeof needle, "\n%s\n", key);
-  return strstr(keys, needle) != NULL;
+static bool keys_has(const keyset *ks, const char *key) {
+  uint64_t k = strtoull(key, NULL, 16);
+  return ks->n && bsearch(&k, ks->v, ks->n, sizeof k, key_cmp) != NULL;
 }
 
 /* Appends one record in one write and syncs it. */
@@ -325,12 +335,11 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
     lconf_close(lc);
     return 1;
   }
-  int had = 0;
-  char *keys = resume ? keys_load(rpath, &had) : strdup("\n");
+  keyset keys = resume ? keys_load(rpath) : (keyset){0};
   int fd = open(rpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
   if (fd < 0) {
     fprintf(stderr, "rtlab run: cannot open %s: %s\n", rpath, strerror(errno));
-    free(keys);
+    free(keys.v);
     expt_plan_free(&pl);
     lconf_close(lc);
     return 1;
@@ -344,7 +353,7 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
   int todo = 0, done = 0, failed = 0, skipped = 0;
   for (int i = 0; i < pl.ntrials; i++)
     if (expt_in_shard(i, (int)shard, (int)nshards)) {
-      if (keys_has(keys, pl.trials[i].key)) skipped++;
+      if (keys_has(&keys, pl.trials[i].key)) skipped++;
       else todo++;
     }
   if (skipped) fprintf(stderr, "rtlab run: resuming: %d trials already recorded\n", skipped);
@@ -352,7 +361,7 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
   int64_t t_start = mono_ns();
   for (int i = 0; i < pl.ntrials && !run_stop; i++) {
     const expt_trial *t = &pl.trials[i];
-    if (!expt_in_shard(i, (int)shard, (int)nshards) || keys_has(keys, t->key)) continue;
+    if (!expt_in_shard(i, (int)shard, (int)nshards) || keys_has(&keys, t->key)) continue;
     const expt_cell *c = &pl.cells[t->cell];
     const char *targv[2 * EXPT_MAXSET + 4];
     trial_argv(c, self, targv, 2 * EXPT_MAXSET + 4);
@@ -375,7 +384,7 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
       fprintf(stderr, "\nrtlab run: cannot append to %s: %s\n", rpath, strerror(errno));
       free(o.out);
       close(fd);
-      free(keys);
+      free(keys.v);
       expt_plan_free(&pl);
       lconf_close(lc);
       return 1;
@@ -399,7 +408,7 @@ int cmd_run(const cli_verb *v, int argc, char **argv) {
   }
   if (tty) fprintf(stderr, "\r\033[K");
   close(fd);
-  free(keys);
+  free(keys.v);
   char took[32];
   fmt_dur(took, sizeof took, (mono_ns() - t_start) / 1e9);
   if (run_stop) {
