@@ -8,10 +8,10 @@
 ** malloc, free and usable-size functions.  It is listed as unavailable,
 ** with the Debian package to install, when the library is missing.
 ** Wrappers cannot find objects from interior pointers or walk the heap:
-** they declare no RT_AC_FIND, so a collector refuses them.  Their figures
-** count usable bytes as both live and in use (the request size is not
-** known at free time), and they cannot see the bytes their library holds
-** from the OS: sys_bytes stays 0 and the trial's peak RSS stands for it.
+** they declare no RT_AC_FIND, so a collector refuses them.  They keep no
+** byte figures: a usable-size query on every alloc and free would add its
+** cost to the peer being measured, and the bytes their library holds from
+** the OS are not visible anyway; the trial's peak RSS stands for them.
 */
 #ifndef ALLOC_WRAP_H
 #define ALLOC_WRAP_H
@@ -68,20 +68,11 @@ static inline const char *wrap_load(wrap_lib *lib) {
 static inline void *wrap_alloc(wrap_lib *lib, rt_ap *p, size_t size, unsigned flags) {
   if (size > SIZE_MAX - 16) return NULL;
   void *x = lib->malloc(size ? (size + 15) & ~(size_t)15 : 16);
-  if (!x) return NULL;
-  size_t u = lib->usable(x);
-  if (flags & RT_AF_ZERO) memset(x, 0, size);
-  p->st.live_bytes += (int64_t)u;
-  p->st.inuse_bytes += (int64_t)u;
+  if (x && (flags & RT_AF_ZERO)) memset(x, 0, size);
   return x;
 }
 
-static inline void wrap_free(wrap_lib *lib, rt_ap *p, void *ptr) {
-  size_t u = lib->usable(ptr);
-  p->st.live_bytes -= (int64_t)u;
-  p->st.inuse_bytes -= (int64_t)u;
-  lib->free(ptr);
-}
+static inline void wrap_free(wrap_lib *lib, rt_ap *p, void *ptr) { lib->free(ptr); }
 
 /* Defines `static wrap_lib NAME_lib` (from the initializer LIB...), its
 ** four ops and the getter rt_alloc_NAME. */
