@@ -55,12 +55,25 @@
 ** far simpler to get right than a lock-free tree.  The system calls but
 ** mprotect (madvise, mbind) happen outside it.  The page map is read
 ** without any lock.
+**
+** Retained pages.  arena_retain frees a run without giving its memory
+** back: its pages are free in the bitmap (so the first fit and the
+** coalescing above see them like any other) and set in a second bitmap,
+** `dirty`, with the time of the retain per bitmap word.  A grant that
+** lands on dirty pages zeroes them with memset, which on this kind of
+** machine costs a fraction of the page fault a released page takes on
+** first touch.  arena_scavenge releases dirty pages whose word was
+** retained long enough ago, the way Go's scavenger works on its page
+** allocator: it takes them out of the free set (marks them used), drops
+** the lock for the madvise, then frees them back, so no grant can be
+** handed a page in the middle of its release.
 */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -99,6 +112,9 @@ static struct {
   void *meta;                /* fixed: one mapping holding owner, bits, sum */
   size_t metalen;            /* fixed: its length */
   uint64_t *bits;            /* one bit per page; set: granted or past the end */
+  uint64_t *dirty;           /* one bit per page; set: free but resident (retained) */
+  uint32_t *stamp;           /* per bitmap word: ms since init of its last retain */
+  struct timespec t0;        /* fixed: when arena_init ran, stamp's origin */
   size_t count[ARENA_LEVELS + 1];   /* entries per level; count[0]: words */
   arena_sum *sum[ARENA_LEVELS + 1]; /* summaries of levels 1..top */
   int top;                   /* level the search starts from */
@@ -108,6 +124,8 @@ static struct {
   size_t in_use;             /* pages granted now */
   size_t peak;               /* most pages granted at once */
   size_t released;           /* bytes given back with MADV_DONTNEED */
+  size_t retained;           /* free pages still resident (dirty bits set) */
+  size_t reused;             /* dirty pages granted again (zeroed by memset) */
   uint64_t grants;           /* runs granted */
   uint64_t frees;            /* runs taken back */
   uint64_t failures;         /* arena_alloc calls that returned NULL */
@@ -140,15 +158,18 @@ static bool bits_all(size_t p, size_t n, bool want) {
   return true;
 }
 
-static void bits_put(size_t p, size_t n, bool used) {
+/* Sets (on) or clears bits [p, p + n) of bitmap m. */
+static void map_put(uint64_t *m, size_t p, size_t n, bool on) {
   for (size_t q = p + n; p < q;) {
     unsigned lo = p & 63, hi = q - (p & ~(size_t)63) < 64 ? (unsigned)(q & 63) : 64;
-    uint64_t m = mask(lo, hi);
-    if (used) A.bits[p >> 6] |= m;
-    else A.bits[p >> 6] &= ~m;
+    uint64_t k = mask(lo, hi);
+    if (on) m[p >> 6] |= k;
+    else m[p >> 6] &= ~k;
     p += hi - lo;
   }
 }
+
+static void bits_put(size_t p, size_t n, bool used) { map_put(A.bits, p, n, used); }
 
 /* The summary of one word of the bitmap. */
 static arena_sum word_sum(uint64_t w) {
@@ -272,12 +293,15 @@ static int arena_map(size_t len) {
   char *base = (char *)align_up((size_t)raw, A.unit);  /* trim to alignment */
   if (base > raw) munmap(raw, (size_t)(base - raw));
   munmap(base + len, (size_t)(raw + A.unit - base));
-  /* The tables: the page map, the bitmap, then each summary level. */
+  /* The tables: the page map, the bitmap, the dirty bitmap, the retain
+  ** stamps, then each summary level. */
   size_t count[ARENA_LEVELS + 1], off[ARENA_LEVELS + 2];
   int top = 0;
   count[0] = nw;
+  size_t dirty_off = np * sizeof(void *) + align_up(nw * 8, 64);
+  size_t stamp_off = dirty_off + align_up(nw * 8, 64);
   off[0] = np * sizeof(void *);
-  off[1] = off[0] + align_up(nw * 8, 64);
+  off[1] = stamp_off + align_up(nw * 4, 64);
   while (count[top] > ARENA_FAN) {
     count[top + 1] = (count[top] + ARENA_FAN - 1) >> ARENA_FAN_SHIFT;
     top++;
@@ -298,6 +322,8 @@ static int arena_map(size_t len) {
   A.metalen = metalen;
   A.owner = meta;
   A.bits = (uint64_t *)((char *)meta + off[0]);
+  A.dirty = (uint64_t *)((char *)meta + dirty_off);
+  A.stamp = (uint32_t *)((char *)meta + stamp_off);
   A.top = top;
   for (int l = 0; l <= top; l++) {
     A.count[l] = count[l];
@@ -314,6 +340,7 @@ int arena_init(size_t reserve_bytes, char *err, size_t errlen) {
   memset(&A, 0, sizeof A);        /* counters of an earlier arena too */
   size_t os = (size_t)sysconf(_SC_PAGESIZE);
   A.unit = os > ARENA_PAGE ? os : ARENA_PAGE;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &A.t0);
   if (A.unit > ARENA_PAGE * ARENA_CHUNK_PAGES || A.unit % ARENA_PAGE)
     return fw_fail(RT_EINVAL, err, errlen, "arena: OS pages of %zu bytes are not supported", os);
   size_t want = reserve_bytes ? reserve_bytes : ARENA_DEFAULT_RESERVE;
@@ -354,28 +381,73 @@ static bool commit(size_t end) {
   return true;
 }
 
-void *arena_alloc(size_t npages, int node) {
+/* Marks free pages [p, p + n) used, keeping the count of free runs. */
+static void take(size_t p, size_t n) {
+  size_t q = p + n;
+  bool left = p > 0 && !bit_used(p - 1), right = q < A.npages && !bit_used(q);
+  A.runs = A.runs + (left && right) - (!left && !right);
+  bits_put(p, n, true);
+  sum_update(p, n);
+}
+
+/* Marks used pages [p, p + n) free, keeping the count of free runs. */
+static void give(size_t p, size_t n) {
+  size_t q = p + n;
+  bool left = p > 0 && !bit_used(p - 1), right = q < A.npages && !bit_used(q);
+  A.runs = A.runs + 1 - left - right;
+  bits_put(p, n, false);
+  sum_update(p, n);
+}
+
+/* Largest run whose dirty pages are noted for zeroing outside the lock;
+** a longer one landing on dirty pages is zeroed under it (rare: a run of
+** more than 16 MiB reusing retained pages). */
+#define ARENA_NOTE_WORDS 32
+
+void *arena_grant(size_t npages, int node, size_t *reused) {
   rt_lock_acquire(&A.lock);
   size_t run = 0, p = ARENA_NONE;
   if (A.base && npages && npages <= A.npages) p = find_in(A.top, 0, A.count[A.top], npages, &run);
   if (p == ARENA_NONE || !commit(p + npages)) {
     A.failures++;
     rt_lock_release(&A.lock);
+    if (reused) *reused = 0;
     return NULL;
   }
   size_t q = p + npages;
-  if (q == A.npages || bit_used(q)) A.runs--;   /* the whole free run taken */
-  bits_put(p, npages, true);
-  sum_update(p, npages);
+  take(p, npages);
   if (q > A.hwm) A.hwm = q;
   A.in_use += npages;
   if (A.in_use > A.peak) A.peak = A.in_use;
   A.grants++;
-  rt_lock_release(&A.lock);
-
   char *r = A.base + (p << ARENA_PAGE_SHIFT);
   size_t len = npages << ARENA_PAGE_SHIFT;
+  /* Retained pages in the run: note them (bit i: page p + i) and clear. */
+  uint64_t note[ARENA_NOTE_WORDS] = {0};
+  size_t nd = 0;
+  bool big = npages > ARENA_NOTE_WORDS * 64;
+  if (A.retained)
+    for (size_t i = p; i < q; i++) {
+      if (!A.dirty[i >> 6]) {     /* skip clean words whole */
+        i |= 63;
+        continue;
+      }
+      if (!(A.dirty[i >> 6] >> (i & 63) & 1)) continue;
+      nd++;
+      if (big) memset(A.base + (i << ARENA_PAGE_SHIFT), 0, ARENA_PAGE);
+      else note[(i - p) >> 6] |= (uint64_t)1 << ((i - p) & 63);
+    }
+  if (nd) {
+    map_put(A.dirty, p, npages, false);
+    A.retained -= nd;
+    A.reused += nd;
+  }
+  rt_lock_release(&A.lock);
+
   ARENA_UNPOISON(r, len);
+  for (size_t i = 0; nd && !big && i < npages; i++)
+    if (note[i >> 6] >> (i & 63) & 1) memset(r + (i << ARENA_PAGE_SHIFT), 0, ARENA_PAGE);
+  if (reused) *reused = nd;
   if (node >= 0) {
     int rc = topo_membind(r, len, node);
     if (rc > 0) atomic_fetch_add(&A.bound, 1);
@@ -384,6 +456,8 @@ void *arena_alloc(size_t npages, int node) {
   }
   return r;
 }
+
+void *arena_alloc(size_t npages, int node) { return arena_grant(npages, node, NULL); }
 
 /* Gives [r, r + len) back to the OS: whole OS pages with MADV_DONTNEED,
 ** partial ones (OS pages larger than ARENA_PAGE) zeroed by hand.  Returns
@@ -404,21 +478,29 @@ static size_t release(char *r, size_t len) {
   return (size_t)(hi - lo);
 }
 
-void arena_free(void *run, size_t npages) {
-  if (!run) return;
-  char *r = run;
-  size_t off = (size_t)((uintptr_t)r - (uintptr_t)A.base);
-  size_t p = off >> ARENA_PAGE_SHIFT, q = p + npages, len = npages << ARENA_PAGE_SHIFT;
+/* Whether [run, run + npages) is a run of granted pages (a valid free);
+** counts a bad free when not.  Takes the lock. */
+static bool check_free(char *r, size_t npages, size_t *page) {
+  size_t off = (size_t)((uintptr_t)r - (uintptr_t)A.base), p = off >> ARENA_PAGE_SHIFT;
   bool ok = off < A.len && off % ARENA_PAGE == 0 && npages && npages <= A.npages - p;
-  /* Check first, so a bad free gives back nobody's memory; then release
-  ** outside the lock while the pages are still marked granted (nobody can
-  ** be handed them mid-madvise); then mark them free. */
   rt_lock_acquire(&A.lock);
   ok = ok && bits_all(p, npages, true);
   if (!ok) A.bad_frees++;
   rt_lock_release(&A.lock);
-  if (!ok) return;
-  for (size_t i = p; i < q; i++) atomic_store_explicit(&A.owner[i], NULL, memory_order_relaxed);
+  *page = p;
+  return ok;
+}
+
+void arena_free(void *run, size_t npages) {
+  if (!run) return;
+  char *r = run;
+  size_t p, len = npages << ARENA_PAGE_SHIFT;
+  /* Check first, so a bad free gives back nobody's memory; then release
+  ** outside the lock while the pages are still marked granted (nobody can
+  ** be handed them mid-madvise); then mark them free. */
+  if (!check_free(r, npages, &p)) return;
+  for (size_t i = p; i < p + npages; i++)
+    atomic_store_explicit(&A.owner[i], NULL, memory_order_relaxed);
   size_t gone = release(r, len);
   rt_lock_acquire(&A.lock);
   if (!bits_all(p, npages, true)) {  /* freed twice at once */
@@ -427,14 +509,78 @@ void arena_free(void *run, size_t npages) {
     return;
   }
   ARENA_POISON(r, len);
-  bool left = p > 0 && !bit_used(p - 1), right = q < A.npages && !bit_used(q);
-  A.runs = A.runs + 1 - left - right;
-  bits_put(p, npages, false);
-  sum_update(p, npages);
+  give(p, npages);
   A.in_use -= npages;
   A.released += gone;
   A.frees++;
   rt_lock_release(&A.lock);
+}
+
+/* Milliseconds since arena_init (coarse: the stamps need no more). */
+static uint32_t now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+  return (uint32_t)((t.tv_sec - A.t0.tv_sec) * 1000 + (t.tv_nsec - A.t0.tv_nsec) / 1000000);
+}
+
+void arena_retain(void *run, size_t npages) {
+  if (!run) return;
+  char *r = run;
+  size_t p;
+  if (!check_free(r, npages, &p)) return;
+  for (size_t i = p; i < p + npages; i++)
+    atomic_store_explicit(&A.owner[i], NULL, memory_order_relaxed);
+  uint32_t t = now_ms();
+  rt_lock_acquire(&A.lock);
+  if (!bits_all(p, npages, true)) {
+    A.bad_frees++;
+    rt_lock_release(&A.lock);
+    return;
+  }
+  ARENA_POISON(r, npages << ARENA_PAGE_SHIFT);
+  give(p, npages);
+  map_put(A.dirty, p, npages, true);
+  for (size_t w = p >> 6; w <= (p + npages - 1) >> 6; w++) A.stamp[w] = t;
+  A.in_use -= npages;
+  A.retained += npages;
+  A.frees++;
+  rt_lock_release(&A.lock);
+}
+
+size_t arena_scavenge(uint64_t min_age_ms, size_t max_pages) {
+  size_t done = 0, gone = 0;
+  uint32_t t = now_ms();
+  rt_lock_acquire(&A.lock);
+  for (size_t w = 0; A.retained && done < max_pages && w < (A.hwm + 63) >> 6; w++) {
+    /* Every dirty run of an old enough word: taken, released unlocked,
+    ** given back.  The word is read afresh after each (the lock was
+    ** dropped: a grant may have taken pages of it, a retain added some). */
+    uint64_t d;
+    while (done < max_pages && (d = A.dirty[w]) != 0 &&
+           (int64_t)(int32_t)(t - A.stamp[w]) >= (int64_t)min_age_ms) {
+      unsigned lo = (unsigned)__builtin_ctzll(d);
+      uint64_t clean = ~(d >> lo);  /* 0 only when the run fills the word */
+      unsigned n = clean ? (unsigned)__builtin_ctzll(clean) : 64;
+      if (lo + n > 64) n = 64 - lo;
+      if (n > max_pages - done) n = (unsigned)(max_pages - done);
+      size_t p = (w << 6) + lo;
+      take(p, n);
+      map_put(A.dirty, p, n, false);
+      A.retained -= n;
+      rt_lock_release(&A.lock);
+      char *r = A.base + (p << ARENA_PAGE_SHIFT);
+      ARENA_UNPOISON(r, (size_t)n << ARENA_PAGE_SHIFT);
+      size_t b = release(r, (size_t)n << ARENA_PAGE_SHIFT);
+      ARENA_POISON(r, (size_t)n << ARENA_PAGE_SHIFT);
+      rt_lock_acquire(&A.lock);
+      give(p, n);
+      A.released += b;
+      gone += b;
+      done += n;
+    }
+  }
+  rt_lock_release(&A.lock);
+  return gone;
 }
 
 /* ==== the page map =================================================== */
@@ -470,6 +616,8 @@ void arena_stats(arena_stats_t *out) {
     out->in_use = A.in_use << ARENA_PAGE_SHIFT;
     out->peak_in_use = A.peak << ARENA_PAGE_SHIFT;
     out->released = A.released;
+    out->retained = A.retained << ARENA_PAGE_SHIFT;
+    out->reused = A.reused << ARENA_PAGE_SHIFT;
     out->free_runs = A.runs - !bit_used(A.npages - 1);
     out->grants = A.grants;
     out->frees = A.frees;
@@ -503,6 +651,12 @@ int arena_verify(void) {
     before = f >> 63;
   }
   used -= A.count[0] * 64 - A.npages;  /* the padding past the end */
+  size_t dirty = 0;
+  for (size_t i = 0; i < A.count[0]; i++) {
+    dirty += (size_t)__builtin_popcountll(A.dirty[i]);
+    bad += (A.dirty[i] & A.bits[i]) != 0;  /* a retained page is free */
+  }
+  bad += dirty != A.retained;
   bad += used != A.in_use;
   bad += runs != A.runs;
   bad += A.committed < A.hwm || A.committed > align_up(A.hwm, ARENA_CHUNK_PAGES);

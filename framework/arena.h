@@ -76,6 +76,11 @@ void arena_fini(void);
 ** memory policy its pages had last (the process default at first). */
 void *arena_alloc(size_t npages, int node);
 
+/* arena_alloc that also says how many of the run's pages were retained
+** ones (arena_retain) reused: still resident, zeroed here with memset, so
+** they add nothing to the memory the process holds.  *reused may be NULL. */
+void *arena_grant(size_t npages, int node, size_t *reused);
+
 /* Gives back a run exactly as granted (same start, same npages; freeing
 ** part of a run, or several runs in one call, is allowed as long as every
 ** page was granted and is not yet freed).  Its memory goes back to the OS
@@ -84,6 +89,20 @@ void *arena_alloc(size_t npages, int node);
 ** free) is ignored and counted in bad_frees; nothing is released.  (A
 ** double free of pages granted again since cannot be told apart.) */
 void arena_free(void *run, size_t npages);
+
+/* arena_free that keeps the memory: the pages become free (granted again
+** by first fit like any other, zeroed by memset then) but stay resident,
+** counted in `retained`, until arena_scavenge releases them.  For an
+** allocator's page heap, which frees and regrants runs often: a released
+** page costs a page fault on its next first touch (10+ us under some
+** hypervisors), a memset of 8 KiB a few hundred ns.  Same checks as
+** arena_free. */
+void arena_retain(void *run, size_t npages);
+
+/* Releases (MADV_DONTNEED) retained pages retained at least min_age_ms
+** ago, in address order, at most max_pages of them: Go's scavenger.  The
+** bytes released.  Any thread; the madvise calls run outside the lock. */
+size_t arena_scavenge(uint64_t min_age_ms, size_t max_pages);
 
 /* ==== the page map =================================================== */
 
@@ -117,6 +136,10 @@ typedef struct arena_stats_t {
   size_t peak_in_use;         /* highest in_use since arena_init */
   size_t released;            /* bytes given back to the OS (MADV_DONTNEED)
                                  since arena_init, summed over every free */
+  size_t retained;            /* bytes free but resident (arena_retain), not
+                                 yet scavenged or granted again */
+  size_t reused;              /* bytes of retained pages granted again since
+                                 arena_init */
   size_t free_runs;           /* maximal free runs, not counting the one that
                                  reaches the end of the arena: holes */
   uint64_t grants;            /* arena_alloc calls that returned a run */

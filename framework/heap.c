@@ -157,9 +157,13 @@ const char *rt_heap_stats(rt_astats *out) {
 
 _Static_assert(RT_PAGE == ARENA_PAGE, "rt_module.h's page is the arena's");
 
+/* Retained pages granted again were counted when first granted (on this
+** or another P): only fresh ones add.  Per-P sys_bytes may thus go
+** negative on a P that scavenges; sums stay exact. */
 void *rt_pages_alloc(rt_ap *p, size_t npages) {
-  void *run = arena_alloc(npages, rt_sp_node_of(p->id));
-  if (run) p->st.sys_bytes += (int64_t)(npages * RT_PAGE);
+  size_t reused;
+  void *run = arena_grant(npages, rt_sp_node_of(p->id), &reused);
+  if (run) p->st.sys_bytes += (int64_t)((npages - reused) * RT_PAGE);
   return run;
 }
 
@@ -167,6 +171,18 @@ void rt_pages_free(rt_ap *p, void *run, size_t npages) {
   arena_free(run, npages);
   p->st.sys_bytes -= (int64_t)(npages * RT_PAGE);
   p->st.released_bytes += (int64_t)(npages * RT_PAGE);
+}
+
+void rt_pages_retain(rt_ap *p, void *run, size_t npages) {
+  (void)p;
+  arena_retain(run, npages);
+}
+
+size_t rt_pages_scavenge(rt_ap *p, uint64_t min_age_ms, size_t max_pages) {
+  size_t b = arena_scavenge(min_age_ms, max_pages);
+  p->st.sys_bytes -= (int64_t)b;
+  p->st.released_bytes += (int64_t)b;
+  return b;
 }
 
 void rt_pages_set_owner(void *run, size_t npages, void *owner) {

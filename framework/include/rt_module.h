@@ -284,6 +284,16 @@ void *rt_pages_alloc(rt_ap *p, size_t npages);
 ** a while rather than calling this per object.  Moves the bytes from
 ** p->st.sys_bytes to p->st.released_bytes. */
 void rt_pages_free(rt_ap *p, void *run, size_t npages);
+/* Gives a run back but keeps its memory resident (still in
+** p->st.sys_bytes): a later rt_pages_alloc on any P may get its pages
+** again at the cost of a memset instead of page faults.  For a page heap
+** that frees and regrants runs often; rt_pages_scavenge returns them to
+** the OS. */
+void rt_pages_retain(rt_ap *p, void *run, size_t npages);
+/* Returns to the OS pages retained at least min_age_ms ago, at most
+** max_pages of them (Go's scavenger); moves their bytes from
+** p->st.sys_bytes to released_bytes and returns how many. */
+size_t rt_pages_scavenge(rt_ap *p, uint64_t min_age_ms, size_t max_pages);
 /* The page map: an owner word per page, set by the allocator for the
 ** runs it carves (a span or block header), read back for any address in
 ** O(1) and without a lock: what base_of is built on.  rt_pages_owner is
