@@ -187,7 +187,10 @@ typedef struct rt_astats {
 } rt_astats;
 
 /* From a G: size bytes aligned to 16 (RT_AF_* flags), or NULL when the
-** allocator refuses (too large, out of memory: counted as failed). */
+** allocator refuses (too large, out of memory: counted as failed).  An
+** allocator with size classes may align to 8 an object whose usable size
+** is not a multiple of 16, and pack pointer-free requests under 16 bytes
+** aligned to what their size needs (rt_module.h, alloc). */
 void *rt_alloc(size_t size, unsigned flags);
 /* From a G: frees what rt_alloc returned, on any P; NULL is a no-op. */
 void rt_free(void *ptr);

@@ -189,8 +189,11 @@ typedef struct rt_alloc_ops {
   ** everything. */
   void (*fini)(rt_ap *p);
 
-  /* Owner of p.  size bytes aligned to 16 (size 0 is a valid, unique
-  ** object); NULL when it cannot, with nothing else changed. */
+  /* Owner of p.  size bytes (size 0 is a valid, unique object) aligned
+  ** to 16, or to 8 when size_of is not a multiple of 16 (size classes of
+  ** 24, 40 ... bytes, as Go's), or, for RT_AF_NOSCAN requests under 16
+  ** bytes, to what their size needs (tiny blocks); NULL when it cannot,
+  ** with nothing else changed. */
   void *(*alloc)(rt_ap *p, size_t size, unsigned flags);
   /* Owner of p.  ptr came from alloc on any P and is live; NULL is a
   ** no-op (the framework filters it). */
