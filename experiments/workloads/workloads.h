@@ -62,7 +62,7 @@ int wl_run(const rt_config *cfg, const wl_desc *w, const rt_pval *vals, wl_resul
 /* The descriptors, defined in wl_sched.c and wl_chan.c. */
 extern const wl_desc wl_yield, wl_spawn, wl_skynet;
 extern const wl_desc wl_pingpong, wl_chanbuf, wl_pipeline;
-extern const wl_desc wl_churn, wl_frag, wl_large;  /* wl_alloc.c */
+extern const wl_desc wl_churn, wl_frag, wl_large, wl_larson, wl_xmalloc;  /* wl_alloc.c */
 extern const wl_desc wl_fault;  /* wl_fault.c */
 
 #ifdef __cplusplus
