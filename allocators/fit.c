@@ -179,10 +179,15 @@ static fit_chunk *chunk_new(fit_heap *h, rt_ap *p, size_t npages, int big) {
   return c;
 }
 
+/* A chunk's pages stay resident a while (the arena's retained pages), so
+** a heap that empties and refills (a producer/consumer) does not pay a
+** release and page faults each time; those free for FIT_SCAVENGE_MS go
+** back to the OS. */
 static void chunk_release(rt_ap *p, fit_chunk *c) {
   size_t n = c->npages;
   rt_pages_set_owner(c, n, NULL);
-  rt_pages_free(p, c, n);
+  rt_pages_retain(p, c, n);
+  rt_pages_scavenge(p, FIT_SCAVENGE_MS, SIZE_MAX);
 }
 
 /* ==== allocation ===================================================== */
@@ -364,7 +369,8 @@ void fit_fini(rt_ap *p) {
   while (h->chunks) {
     fit_chunk *c = h->chunks;
     chunk_unlink(h, c);
-    chunk_release(p, c);
+    rt_pages_set_owner(c, c->npages, NULL);
+    rt_pages_free(p, c, c->npages);
   }
   lists_reset(h);
 }

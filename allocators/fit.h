@@ -22,7 +22,8 @@
 ** therefore 16-byte aligned.  A free block holds list links after its
 ** header and its size in its last word (the footer), so the block after it
 ** can find it.  One fully free chunk is kept in reserve; further ones go
-** back to the arena (each release is a system call).
+** back to the arena as retained pages (resident, reused by the next chunk
+** without page faults) and to the OS after FIT_SCAVENGE_MS.
 **
 ** Threads.  One rt_lock around the whole heap.  This is a baseline of the
 ** classic algorithms: per-P caches would put a different allocator in
@@ -54,6 +55,7 @@
 #define FIT_BIG (FIT_CHUNK / 2)  /* blocks above this get a chunk of their own */
 #define FIT_WORDS (FIT_CHUNK / 16 / 64)  /* bitmap words of a chunk */
 #define FIT_NBINS 128         /* free lists (best fit uses many, the others one) */
+#define FIT_SCAVENGE_MS 100   /* released chunks go back to the OS after this long */
 
 enum { FIT_P_ORDER, FIT_P_COALESCE };       /* parameter indices */
 enum { FIT_ADDRESS, FIT_LIFO, FIT_FIFO };   /* values of `order` */

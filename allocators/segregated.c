@@ -61,7 +61,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 enum { SG_P_TINY, SG_P_CACHE_KB, SG_P_SCAVENGE_MS };
 static const rt_param sg_params[] = {
@@ -127,13 +126,12 @@ typedef struct sg_meta {     /* free list of metadata blocks of one size */
 
 typedef struct sg_heap {     /* shared: mcentral and mheap */
   sg_central central[SG_NSC];
-  rt_lock lock;              /* the heap's: spans list, metadata, scavenge clock */
+  rt_lock lock;              /* the heap's: spans list, metadata */
   sg_span *spans;            /* every span (walk, fini) */
   sg_meta meta[SG_NSC];      /* metadata blocks by span class (0: large) */
   char *chunk;               /* metadata chunk being carved */
   size_t chunk_left;         /* bytes left in it */
   void *chunks;              /* every metadata chunk, linked through word 0 */
-  int64_t scavenged_at;      /* ms (monotonic) of the last scavenge */
 } sg_heap;
 
 /* ==== geometry ======================================================= */
@@ -152,12 +150,6 @@ static uint32_t sg_index(const sg_span *s, const char *x) {
 static sg_span *sg_span_of(const void *x) { return rt_pages_owner(x); }
 
 /* ==== mheap ========================================================== */
-
-static int64_t sg_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Heap lock held.  A metadata block for span class sc, or NULL. */
 static sg_span *sg_meta_get(rt_ap *p, sg_heap *h, int sc) {
@@ -189,15 +181,11 @@ static void sg_meta_put(sg_heap *h, sg_span *s) {
   m->free = s;
 }
 
-/* Returns long-free pages to the OS, at most every scavenge_ms / 2 (the
-** heap's slow paths call it; nothing runs it on a timer yet). */
-static void sg_scavenge(rt_ap *p, sg_heap *h) {
-  int64_t age = p->param[SG_P_SCAVENGE_MS].i, now = sg_ms();
-  rt_lock_acquire(&h->lock);
-  bool due = now - h->scavenged_at >= age / 2;
-  if (due) h->scavenged_at = now;
-  rt_lock_release(&h->lock);
-  if (due) rt_pages_scavenge(p, (uint64_t)age, SIZE_MAX);
+/* Returns long-free pages to the OS (the heap's slow paths call it; the
+** arena looks at most every scavenge_ms / 2; nothing runs it on a timer
+** yet: sysmon will). */
+static void sg_scavenge(rt_ap *p) {
+  rt_pages_scavenge(p, (uint64_t)p->param[SG_P_SCAVENGE_MS].i, SIZE_MAX);
 }
 
 /* A new span of class sc (0: a large object of npages), its pages owned
@@ -237,7 +225,7 @@ static sg_span *sg_span_new(rt_ap *p, int sc, size_t npages) {
     s->mark = (uint8_t *)(s->state + n);
   }
   rt_pages_set_owner(run, npages, s);
-  if (p->param[SG_P_SCAVENGE_MS].i) sg_scavenge(p, h);
+  if (p->param[SG_P_SCAVENGE_MS].i) sg_scavenge(p);
   return s;
 }
 
@@ -256,7 +244,7 @@ static void sg_span_release(rt_ap *p, sg_span *s) {
     rt_pages_free(p, run, np);
   } else {
     rt_pages_retain(p, run, np);
-    sg_scavenge(p, h);
+    sg_scavenge(p);
   }
 }
 
@@ -577,7 +565,6 @@ static int sg_init(rt_ap *p) {
   if (p->id == 0) {
     sg_heap *h = p->shared;
     for (int sc = 0; sc < SG_NSC; sc++) h->meta[sc].size = sg_meta_size(sc);
-    h->scavenged_at = sg_ms();
   }
   return RT_OK;
 }

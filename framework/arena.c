@@ -126,6 +126,7 @@ static struct {
   size_t released;           /* bytes given back with MADV_DONTNEED */
   size_t retained;           /* free pages still resident (dirty bits set) */
   size_t reused;             /* dirty pages granted again (zeroed by memset) */
+  uint32_t scavenged_at;     /* ms since init of the last scan for old pages */
   uint64_t grants;           /* runs granted */
   uint64_t frees;            /* runs taken back */
   uint64_t failures;         /* arena_alloc calls that returned NULL */
@@ -551,6 +552,11 @@ size_t arena_scavenge(uint64_t min_age_ms, size_t max_pages) {
   size_t done = 0, gone = 0;
   uint32_t t = now_ms();
   rt_lock_acquire(&A.lock);
+  if ((int64_t)(int32_t)(t - A.scavenged_at) < (int64_t)(min_age_ms / 2)) {
+    rt_lock_release(&A.lock);  /* scanned lately: nothing can have aged much */
+    return 0;
+  }
+  A.scavenged_at = t;
   for (size_t w = 0; A.retained && done < max_pages && w < (A.hwm + 63) >> 6; w++) {
     /* Every dirty run of an old enough word: taken, released unlocked,
     ** given back.  The word is read afresh after each (the lock was

@@ -101,7 +101,9 @@ void arena_retain(void *run, size_t npages);
 
 /* Releases (MADV_DONTNEED) retained pages retained at least min_age_ms
 ** ago, in address order, at most max_pages of them: Go's scavenger.  The
-** bytes released.  Any thread; the madvise calls run outside the lock. */
+** bytes released.  Cheap to call often: it scans (up to the highest page
+** ever granted) at most once per min_age_ms / 2 and returns 0 otherwise.
+** Any thread; the madvise calls run outside the lock. */
 size_t arena_scavenge(uint64_t min_age_ms, size_t max_pages);
 
 /* ==== the page map =================================================== */

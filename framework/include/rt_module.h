@@ -295,7 +295,8 @@ void rt_pages_free(rt_ap *p, void *run, size_t npages);
 void rt_pages_retain(rt_ap *p, void *run, size_t npages);
 /* Returns to the OS pages retained at least min_age_ms ago, at most
 ** max_pages of them (Go's scavenger); moves their bytes from
-** p->st.sys_bytes to released_bytes and returns how many. */
+** p->st.sys_bytes to released_bytes and returns how many.  Cheap to call
+** on every slow path: it looks at most once per min_age_ms / 2. */
 size_t rt_pages_scavenge(rt_ap *p, uint64_t min_age_ms, size_t max_pages);
 /* The page map: an owner word per page, set by the allocator for the
 ** runs it carves (a span or block header), read back for any address in
