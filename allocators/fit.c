@@ -398,7 +398,15 @@ void *fit_base_of(rt_ap *p, const void *addr) {
   return r;
 }
 
-size_t fit_size_of(rt_ap *p, const void *base) { return fit_size(blk_of(base)) - FIT_HDR; }
+/* Under the lock: a neighbour's free rewrites flag bits of this header
+** (FIT_PINUSE) while another P asks for the size. */
+size_t fit_size_of(rt_ap *p, const void *base) {
+  fit_chunk *c = rt_pages_owner(base);
+  rt_lock_acquire(&c->heap->lock);
+  size_t n = fit_size(blk_of(base)) - FIT_HDR;
+  rt_lock_release(&c->heap->lock);
+  return n;
+}
 
 uint8_t *fit_mark_of(rt_ap *p, const void *base) { return &blk_of(base)->mark; }
 

@@ -121,8 +121,34 @@ static inline rt_ap *heap_ap(const char *op) {
   return &H.aps[sp->id];
 }
 
-void *rt_alloc(size_t size, unsigned flags) {
-  rt_ap *p = heap_ap("rt_alloc");
+/* Debug builds (NDEBUG undefined: the debug, asan-ubsan and tsan presets)
+** fill and check, as SQLite's debug heap does; release builds compile
+** both functions to nothing.  heap_fill writes byte over the usable size
+** (size_of: a wrapper's is its library's usable size; an allocator whose
+** size_of says 0 gets nothing written).  heap_check_live makes a free of
+** anything but a live object's start a fatal error, where the allocator
+** can tell (RT_AC_FIND): freed already, an interior or a foreign pointer.
+** (A sub-object of a tiny block is an object of its own: base_of and
+** size_of give its start and its exact size.) */
+#ifndef NDEBUG
+static void heap_fill(rt_ap *p, void *x, int byte) {
+  size_t n = H.ops->size_of ? H.ops->size_of(p, x) : 0;
+  memset(x, byte, n);
+}
+
+static void heap_check_live(rt_ap *p, const void *ptr, const char *op) {
+  if (!(H.ops->caps & RT_AC_FIND)) return;
+  if (H.ops->base_of(p, ptr) == ptr) return;
+  sched_fatal("%s(%p): double free or invalid pointer: no live object of alloc '%s' "
+              "starts there", op, ptr, H.ops->name);
+}
+#else
+static inline void heap_fill(rt_ap *p, void *x, int byte) {}
+static inline void heap_check_live(rt_ap *p, const void *ptr, const char *op) {}
+#endif
+
+/* One allocation on p, counted (a success or a failure). */
+static inline void *heap_alloc(rt_ap *p, size_t size, unsigned flags) {
   void *x = H.ops->alloc(p, size, flags);
   if (!x) {
     p->st.failed++;
@@ -130,18 +156,53 @@ void *rt_alloc(size_t size, unsigned flags) {
   }
   p->st.allocs++;
   heap_peaks(&p->st);
+  if (!(flags & RT_AF_ZERO)) heap_fill(p, x, HEAP_FRESH_BYTE);
   return x;
 }
 
-void rt_free(void *ptr) {
-  if (!ptr) return;
-  rt_ap *p = heap_ap("rt_free");
+/* One free on p of a non-NULL ptr, counted.  The fill comes first: once
+** the allocator has the bytes back they may hold its links. */
+static inline void heap_free(rt_ap *p, void *ptr, const char *op) {
+  heap_check_live(p, ptr, op);
+  heap_fill(p, ptr, HEAP_FREED_BYTE);
   p->st.frees++;
   H.ops->free(p, ptr);
 }
 
+void *rt_alloc(size_t size, unsigned flags) {
+  return heap_alloc(heap_ap("rt_alloc"), size, flags);
+}
+
+void rt_free(void *ptr) {
+  if (!ptr) return;
+  heap_free(heap_ap("rt_free"), ptr, "rt_free");
+}
+
 size_t rt_alloc_size(const void *ptr) {
   return ptr ? H.ops->size_of(heap_ap("rt_alloc_size"), ptr) : 0;
+}
+
+/* Whether an object of `have` usable bytes serves `size` bytes in place:
+** it holds them and at most half of it would lie unused, so that
+** shrinking a large object far moves it and its memory can be reused
+** (a small one always stays: moving it would gain nothing). */
+static inline bool heap_keeps(size_t have, size_t size) {
+  return size <= have && (size >= have / 2 || have <= HEAP_KEEP_SMALL);
+}
+
+/* Generic over the ops: in place when heap_keeps, else alloc, copy, free.
+** The counts are those of the ops that ran (none in place). */
+void *rt_realloc(void *ptr, size_t size, unsigned flags) {
+  rt_ap *p = heap_ap("rt_realloc");
+  if (!ptr) return heap_alloc(p, size, flags);
+  heap_check_live(p, ptr, "rt_realloc");
+  size_t have = H.ops->size_of(p, ptr);
+  if (heap_keeps(have, size)) return ptr;
+  void *x = heap_alloc(p, size, flags);  /* RT_AF_ZERO: the tail past the copy stays zero */
+  if (!x) return NULL;
+  memcpy(x, ptr, have < size ? have : size);
+  heap_free(p, ptr, "rt_realloc");
+  return x;
 }
 
 const char *rt_heap_stats(rt_astats *out) {
@@ -167,12 +228,6 @@ void *rt_pages_alloc(rt_ap *p, size_t npages) {
   return run;
 }
 
-void rt_pages_free(rt_ap *p, void *run, size_t npages) {
-  arena_free(run, npages);
-  p->st.sys_bytes -= (int64_t)(npages * RT_PAGE);
-  p->st.released_bytes += (int64_t)(npages * RT_PAGE);
-}
-
 void rt_pages_retain(rt_ap *p, void *run, size_t npages) {
   (void)p;
   arena_retain(run, npages);
@@ -183,6 +238,12 @@ size_t rt_pages_scavenge(rt_ap *p, uint64_t min_age_ms, size_t max_pages) {
   p->st.sys_bytes -= (int64_t)b;
   p->st.released_bytes += (int64_t)b;
   return b;
+}
+
+void rt_pages_free(rt_ap *p, void *run, size_t npages) {
+  arena_free(run, npages);
+  p->st.sys_bytes -= (int64_t)(npages * RT_PAGE);
+  p->st.released_bytes += (int64_t)(npages * RT_PAGE);
 }
 
 void rt_pages_set_owner(void *run, size_t npages, void *owner) {

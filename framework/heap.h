@@ -15,4 +15,18 @@ int heap_start(const char *spec, int procs, char *err, size_t errlen);
 ** rt_heap_stats and frees the rest. */
 void heap_stop(void);
 
+/* Debug builds (no NDEBUG) fill a fresh object not asked RT_AF_ZERO with
+** HEAP_FRESH_BYTE and a freed one with HEAP_FREED_BYTE, over its usable
+** size: HEAP_FILLS is 1 when this build fills. */
+#ifndef NDEBUG
+#define HEAP_FILLS 1
+#else
+#define HEAP_FILLS 0
+#endif
+#define HEAP_FRESH_BYTE 0xA5
+#define HEAP_FREED_BYTE 0xDD
+/* rt_realloc keeps an object of at most this many usable bytes in place
+** whenever it holds the new size. */
+#define HEAP_KEEP_SMALL 64
+
 #endif

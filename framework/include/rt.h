@@ -196,6 +196,22 @@ void *rt_alloc(size_t size, unsigned flags);
 void rt_free(void *ptr);
 /* From a G: the usable size of a live object. */
 size_t rt_alloc_size(const void *ptr);
+/* From a G: C's realloc on the run's allocator.  ptr NULL: rt_alloc(size,
+** flags).  Else an object of size bytes (0 is a valid size, as for
+** rt_alloc) holding ptr's first min(usable size, size) bytes: ptr itself
+** when its usable size holds size and little of it would lie unused,
+** otherwise a new object, ptr then freed.  NULL when the allocator
+** refuses, with ptr still live and unchanged.  RT_AF_ZERO: the bytes past
+** ptr's usable size come back zeroed.  Counted as the allocation and the
+** free it made (nothing when in place: live_bytes then keeps the object's
+** first request).
+** Debug builds (NDEBUG undefined; the tsan preset does not fill) fill a
+** fresh object not asked zeroed with 0xA5 and a freed one with 0xDD, over
+** its usable size (when over 16 bytes: smaller ones may share a block);
+** with an allocator that can find objects (RT_AC_FIND), rt_free or
+** rt_realloc of anything but a live object's start (a double free) is a
+** fatal error naming it. */
+void *rt_realloc(void *ptr, size_t size, unsigned flags);
 /* Any thread: the heap figures, now during a run, else of the last run;
 ** returns the allocator's name (NULL before any run). */
 const char *rt_heap_stats(rt_astats *out);
