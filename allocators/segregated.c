@@ -75,6 +75,8 @@ static const rt_param sg_params[] = {
 #define SG_NSC (SC_NCLASSES + 1)   /* span classes: 1..67, tiny; 0 is large objects */
 #define SG_MAXREQ ((size_t)1 << 40)  /* larger requests are refused */
 #define SG_META_CHUNK 8            /* pages per metadata chunk */
+#define SG_LINE 64                 /* metadata blocks are whole cache lines: two Ps'
+                                      spans never share one (false sharing) */
 
 enum { SG_CACHED, SG_PARTIAL, SG_FULL, SG_LARGE };  /* where a span is */
 
@@ -140,7 +142,7 @@ static uint8_t sc_geom(int sc) { return sc == SG_TINYSC ? SC_TINYCLASS : (uint8_
 
 static size_t sg_meta_size(int sc) {
   size_t n = sc ? sc_nobjs(sc_geom(sc)) : 1;
-  return (sizeof(sg_span) + n * (sc == SG_TINYSC ? 7 : 3) + 15) & ~(size_t)15;
+  return (sizeof(sg_span) + n * (sc == SG_TINYSC ? 7 : 3) + SG_LINE - 1) & ~(size_t)(SG_LINE - 1);
 }
 
 static uint32_t sg_index(const sg_span *s, const char *x) {
@@ -163,8 +165,8 @@ static sg_span *sg_meta_get(rt_ap *p, sg_heap *h, int sc) {
       if (!c) return NULL;
       *(void **)c = h->chunks;
       h->chunks = c;
-      h->chunk = c + 16;
-      h->chunk_left = SG_META_CHUNK * RT_PAGE - 16;
+      h->chunk = c + SG_LINE;
+      h->chunk_left = SG_META_CHUNK * RT_PAGE - SG_LINE;
     }
     b = h->chunk;
     h->chunk += m->size;

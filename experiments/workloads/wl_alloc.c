@@ -31,13 +31,21 @@ static const rt_param c_params[] = {
   {"gs", RT_PT_INT, 1, 1, 1024, NULL, "Gs churning at once, each with its own slots"},
 };
 
+/* Per-G records written on every operation (a random state) are padded
+** to WL_LINE bytes: two Gs on two Ps writing one cache line would make
+** every allocator look slow at 2 Ps (false sharing). */
+#define WL_LINE 128
+
 /* One churning G. */
-typedef struct c_g {
-  int64_t n;               /* operations to do */
-  int64_t slots;           /* working-set size */
-  uint64_t rng;            /* xorshift state */
-  int bad;                 /* objects found overwritten, or allocations refused */
-  rt_waitgroup *wg;        /* done signal */
+typedef union c_g {
+  struct {
+    int64_t n;             /* operations to do */
+    int64_t slots;         /* working-set size */
+    uint64_t rng;          /* xorshift state */
+    int bad;               /* objects found overwritten, or allocations refused */
+    rt_waitgroup *wg;      /* done signal */
+  };
+  char line[WL_LINE];      /* padding */
 } c_g;
 
 static uint64_t c_next(uint64_t *s) {
@@ -105,8 +113,8 @@ static int c_run(const rt_pval *vals, uint64_t *ops, char *err, size_t errlen) {
   rt_waitgroup wg = {0};
   rt_wg_add(&wg, gs);
   for (int i = 0; i < gs; i++) {
-    g[i] = (c_g){vals[C_N].i / gs + (i < vals[C_N].i % gs), vals[C_SLOTS].i,
-                 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), 0, &wg};
+    g[i] = (c_g){{vals[C_N].i / gs + (i < vals[C_N].i % gs), vals[C_SLOTS].i,
+                  0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), 0, &wg}};
     rt_go(c_run1, &g[i]);
   }
   rt_wg_wait(&wg);
@@ -275,16 +283,19 @@ static const rt_param la_params[] = {
 };
 
 /* One lineage: its slots and what is left to do, handed from G to G. */
-typedef struct la_line {
-  unsigned char **obj;     /* the live objects, NULL where refused */
-  size_t *sz;              /* their sizes */
-  int64_t slots;           /* entries of obj and sz */
-  int64_t n;               /* steps left to the lineage */
-  int64_t rounds;          /* Gs left to do them, the running one included */
-  size_t min, max;         /* object sizes */
-  uint64_t rng;            /* xorshift state */
-  int bad;                 /* objects found overwritten, or allocations refused */
-  rt_waitgroup *wg;        /* one Done per G, as its last action */
+typedef union la_line {
+  struct {
+    unsigned char **obj;   /* the live objects, NULL where refused */
+    size_t *sz;            /* their sizes */
+    int64_t slots;         /* entries of obj and sz */
+    int64_t n;             /* steps left to the lineage */
+    int64_t rounds;        /* Gs left to do them, the running one included */
+    size_t min, max;       /* object sizes */
+    uint64_t rng;          /* xorshift state */
+    int bad;               /* objects found overwritten, or allocations refused */
+    rt_waitgroup *wg;      /* one Done per G, as its last action */
+  };
+  char line[WL_LINE];      /* padding */
 } la_line;
 
 /* One G of a lineage: its round, then the hand-off (or the last frees). */
@@ -404,13 +415,16 @@ typedef struct xm_state {
 } xm_state;
 
 /* One producer or consumer. */
-typedef struct xm_g {
-  xm_state *s;             /* shared */
-  unsigned char **buf;     /* one batch (calloc: may not fit a G's stack) */
-  int64_t n;               /* producer: objects to allocate */
-  int64_t got;             /* consumer: objects received */
-  uint64_t rng;            /* producer: xorshift state */
-  int bad;                 /* refused (producer) or overwritten (consumer) */
+typedef union xm_g {
+  struct {
+    xm_state *s;           /* shared */
+    unsigned char **buf;   /* one batch (calloc: may not fit a G's stack) */
+    int64_t n;             /* producer: objects to allocate */
+    int64_t got;           /* consumer: objects received */
+    uint64_t rng;          /* producer: xorshift state */
+    int bad;               /* refused (producer) or overwritten (consumer) */
+  };
+  char line[WL_LINE];      /* padding */
 } xm_g;
 
 /* Byte i >= 8 of an object is (unsigned char)(tag + i); byte-wide
