@@ -14,6 +14,7 @@
 #include "fail.h"
 #include "proc.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,16 @@
 #define HEAP_LINE 128            /* two lines: the adjacent-line prefetcher */
 typedef struct heap_slot {
   _Alignas(HEAP_LINE) rt_ap ap;  /* a P's view */
+  _Atomic int64_t pub_live;      /* ap.st.live_bytes, published for other Ps */
+  _Atomic int64_t pub_sys;       /* ap.st.sys_bytes, likewise */
 } heap_slot;
+
+/* With several Ps a P's own peaks mean little (objects allocated on one P
+** and freed on another push one P's live bytes up and the other's below
+** zero), so every HEAP_SAMPLE-th allocation on a P sums what every P has
+** published and keeps the largest sums seen: the run's peaks, missing at
+** most the last few allocations before a peak. */
+#define HEAP_SAMPLE 64
 
 /* zeroed bytes aligned to HEAP_LINE, whole lines; NULL when out of memory */
 static void *heap_lines(size_t n) {
@@ -41,6 +51,8 @@ static struct {
   rt_ap **all;               /* &aps[i], for rt_ap.all */
   void *shared;              /* its shared state */
   int nprocs;                /* number of Ps */
+  _Atomic int64_t peak_live; /* largest sum of live bytes sampled (procs > 1) */
+  _Atomic int64_t peak_sys;  /* largest sum of sys bytes sampled */
   rt_astats last;            /* summed figures of the last run */
   const char *last_name;     /* its allocator's name */
 } H;
@@ -70,6 +82,8 @@ int heap_start(const char *spec, int procs, char *err, size_t errlen) {
   }
   H.ops = ops;
   H.nprocs = procs;
+  atomic_store(&H.peak_live, 0);
+  atomic_store(&H.peak_sys, 0);
   if (!ok) {
     heap_stop();
     return fw_fail(RT_ENOMEM, err, errlen, "out of memory starting alloc '%s'", ops->name);
@@ -96,12 +110,18 @@ static void heap_sum(rt_astats *out) {
     out->inuse_bytes += s->inuse_bytes;
     out->sys_bytes += s->sys_bytes;
     out->released_bytes += s->released_bytes;
-    out->peak_live += s->peak_live;  /* sums of per-P peaks: an upper bound */
-    out->peak_sys += s->peak_sys;
+    out->peak_live = s->peak_live;  /* exact with one P */
+    out->peak_sys = s->peak_sys;
     out->allocs += s->allocs;
     out->frees += s->frees;
     out->failed += s->failed;
   }
+  if (H.nprocs > 1) {
+    out->peak_live = atomic_load_explicit(&H.peak_live, memory_order_relaxed);
+    out->peak_sys = atomic_load_explicit(&H.peak_sys, memory_order_relaxed);
+  }
+  if (out->live_bytes > out->peak_live) out->peak_live = out->live_bytes;
+  if (out->sys_bytes > out->peak_sys) out->peak_sys = out->sys_bytes;
 }
 
 void heap_stop(void) {
@@ -126,9 +146,36 @@ void heap_stop(void) {
 
 /* Peaks are per P and kept on the allocating P: cheap, and their sum
 ** bounds the true peak from above (exact at one P). */
-static inline void heap_peaks(rt_astats *s) {
+static void heap_max(_Atomic int64_t *m, int64_t v) {
+  int64_t old = atomic_load_explicit(m, memory_order_relaxed);
+  while (v > old && !atomic_compare_exchange_weak_explicit(m, &old, v, memory_order_relaxed,
+                                                           memory_order_relaxed)) {
+  }
+}
+
+/* With several Ps: p's figures, for the next sample on any P to read. */
+static inline void heap_publish(rt_ap *p) {
+  heap_slot *me = (heap_slot *)p;  /* ap is its first member */
+  atomic_store_explicit(&me->pub_live, p->st.live_bytes, memory_order_relaxed);
+  atomic_store_explicit(&me->pub_sys, p->st.sys_bytes, memory_order_relaxed);
+}
+
+/* p's own peaks; with several Ps, publishes and samples the sums now and
+** then. */
+static inline void heap_peaks(rt_ap *p) {
+  rt_astats *s = &p->st;
   if (s->live_bytes > s->peak_live) s->peak_live = s->live_bytes;
   if (s->sys_bytes > s->peak_sys) s->peak_sys = s->sys_bytes;
+  if (H.nprocs == 1) return;
+  heap_publish(p);
+  if (s->allocs % HEAP_SAMPLE) return;
+  int64_t live = 0, sys = 0;
+  for (int i = 0; i < H.nprocs; i++) {
+    live += atomic_load_explicit(&H.aps[i].pub_live, memory_order_relaxed);
+    sys += atomic_load_explicit(&H.aps[i].pub_sys, memory_order_relaxed);
+  }
+  heap_max(&H.peak_live, live);
+  heap_max(&H.peak_sys, sys);
 }
 
 /* The calling G's P view; using the heap outside a G is a fatal misuse. */
@@ -172,7 +219,7 @@ static inline void *heap_alloc(rt_ap *p, size_t size, unsigned flags) {
     return NULL;
   }
   p->st.allocs++;
-  heap_peaks(&p->st);
+  heap_peaks(p);
   if (!(flags & RT_AF_ZERO)) heap_fill(p, x, HEAP_FRESH_BYTE);
   return x;
 }
@@ -184,6 +231,7 @@ static inline void heap_free(rt_ap *p, void *ptr, const char *op) {
   heap_fill(p, ptr, HEAP_FREED_BYTE);
   p->st.frees++;
   H.ops->free(p, ptr);
+  if (H.nprocs > 1) heap_publish(p);
 }
 
 void *rt_alloc(size_t size, unsigned flags) {

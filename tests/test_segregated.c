@@ -9,7 +9,9 @@
 **   - scavenger: pages free longer than scavenge_ms go back to the OS;
 **     with scavenge_ms=0 at once;
 **   - mcentral: objects freed on a P other than their allocator's come
-**     back to their spans in batches, and empty spans return to mheap.
+**     back to their spans in batches, and empty spans return to mheap;
+**   - and the framework's peaks with two Ps when every object dies on
+**     another P than its maker's: the run's, not a sum of per-P peaks.
 */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -158,6 +160,51 @@ static void cross_main(void *arg) {
   CHECKF(s.sys_bytes < (4 << 20), "sys %lld after the storm", (long long)s.sys_bytes);
 }
 
+/* ==== peaks when objects die on another P (framework/heap.c) ======== */
+
+#define PK_N 1000
+#define PK_SIZE 1000
+#define PK_ROUNDS 10
+static rt_chan *pkch;
+
+/* Ten times: 1000 live objects of 1000 B made here, then all handed over
+** at once and freed on the other G (the other P, mostly).  The maker's P
+** alone sees 10 MB go live; the run never holds more than about 1 MB. */
+static void pk_maker(void *arg) {
+  (void)arg;
+  static char *objs[PK_N];
+  for (int r = 0; r < PK_ROUNDS; r++) {
+    for (int i = 0; i < PK_N; i++) objs[i] = rt_alloc(PK_SIZE, 0);
+    for (int i = 0; i < PK_N; i++) rt_chan_send(pkch, &objs[i]);
+  }
+  rt_chan_close(pkch);
+  rt_wg_done(&xwg);
+}
+
+static void pk_freer(void *arg) {
+  (void)arg;
+  char *o;
+  while (rt_chan_recv(pkch, &o)) rt_free(o);
+  rt_wg_done(&xwg);
+}
+
+static void peaks_main(void *arg) {
+  (void)arg;
+  pkch = rt_chan_make(sizeof(char *), PK_N);
+  rt_wg_add(&xwg, 2);
+  rt_go(pk_maker, NULL);
+  rt_go(pk_freer, NULL);
+  rt_wg_wait(&xwg);
+  rt_chan_free(pkch);
+  rt_astats s = stats();
+  int64_t most = (int64_t)PK_N * PK_SIZE;
+  /* Sampled every 64th allocation per P: at most 64 objects short. */
+  CHECKF(s.peak_live >= most - 64 * PK_SIZE && s.peak_live <= 2 * most,
+         "peak_live %lld, the run held at most about %lld", (long long)s.peak_live,
+         (long long)most);
+  CHECK(s.peak_sys >= s.peak_live);
+}
+
 int main(void) {
   run("segregated", 1, tiny_main, NULL);
   run("segregated,scavenge_ms=600000", 1, retain_main, NULL);
@@ -166,5 +213,6 @@ int main(void) {
   int bad = 0;
   run("segregated,cache_kb=4", 2, cross_main, &bad);
   CHECK_EQ(bad, 0);
+  run("segregated", 2, peaks_main, NULL);
   return check_done("test_segregated");
 }

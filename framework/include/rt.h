@@ -173,7 +173,10 @@ bool rt_topo_bound(void);
 
 /* Heap figures.  Allocators keep live_bytes, inuse_bytes, sys_bytes and
 ** released_bytes per P; the framework counts allocs, frees, failed and
-** the peaks, and sums over Ps (a sum of per-P peaks bounds the peak). */
+** the peaks, and sums over Ps.  With one P the peaks are exact; with
+** several they are the largest sums over Ps sampled every 64th allocation
+** on each P (objects may die on another P than their maker's, so per-P
+** peaks would say little). */
 typedef struct rt_astats {
   int64_t live_bytes;        /* bytes requested by live objects */
   int64_t inuse_bytes;       /* bytes of the blocks holding them (rounding, headers) */
