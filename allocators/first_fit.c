@@ -102,9 +102,12 @@ static fit_blk *t_find(fit_blk *t, size_t bsize) {
   unsigned n = (unsigned)(bsize >> 4);
   if (t_max(t) < n) return NULL;
   for (;;) {
+    fit_blk *l = t->kid[0], *r = t->kid[1];
+    __builtin_prefetch(l);  /* both: which one is next is a coin toss */
+    __builtin_prefetch(r);
     int right = t->kmax[0] < n;
     if (right && t_units(t) >= n) return t;
-    t = t->kid[right];
+    t = right ? r : l;
   }
 }
 

@@ -227,7 +227,7 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   fit_heap *h = p->shared;
   size_t n = req_block(size);
   fit_blk *b;
-  rt_lock_acquire(&h->lock);
+  fit_lock(p, h);
   if (n > FIT_BIG) {
     size_t np = (HDRSZ + n + 16 + RT_PAGE - 1) / RT_PAGE;
     fit_chunk *c = chunk_new(h, p, np, 1);
@@ -250,7 +250,7 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
     p->st.live_bytes += (int64_t)size;
     p->st.inuse_bytes += (int64_t)fit_size(b);
   }
-  rt_lock_release(&h->lock);
+  fit_unlock(p, h);
   if (!b) return NULL;
   void *x = (char *)b + FIT_HDR;
   if (flags & RT_AF_ZERO) memset(x, 0, size);
@@ -301,7 +301,7 @@ void fit_free(rt_ap *p, void *ptr) {
   fit_heap *h = p->shared;
   fit_blk *b = blk_of(ptr);
   fit_chunk *c = rt_pages_owner(b), *gone = NULL;
-  rt_lock_acquire(&h->lock);
+  fit_lock(p, h);
   p->st.live_bytes -= (int64_t)b->req;
   p->st.inuse_bytes -= (int64_t)fit_size(b);
   b->head &= ~(size_t)FIT_INUSE;
@@ -316,7 +316,7 @@ void fit_free(rt_ap *p, void *ptr) {
     list_insert(h, b);
     h->dirty++;
   }
-  rt_lock_release(&h->lock);
+  fit_unlock(p, h);
   if (gone) chunk_release(p, gone);
 }
 
@@ -382,7 +382,7 @@ void *fit_base_of(rt_ap *p, const void *addr) {
   if (!c) return NULL;
   const char *a = addr;
   void *r = NULL;
-  rt_lock_acquire(&c->heap->lock);
+  fit_lock(p, c->heap);
   if (a >= c->start && a < c->end) {
     fit_blk *b = (fit_blk *)c->start;
     if (!c->big) {  /* the highest block start at or below a */
@@ -394,7 +394,7 @@ void *fit_base_of(rt_ap *p, const void *addr) {
     char *x = (char *)b + FIT_HDR;
     if ((b->head & FIT_INUSE) && a >= x && a < (char *)b + fit_size(b)) r = x;
   }
-  rt_lock_release(&c->heap->lock);
+  fit_unlock(p, c->heap);
   return r;
 }
 
@@ -402,9 +402,9 @@ void *fit_base_of(rt_ap *p, const void *addr) {
 ** (FIT_PINUSE) while another P asks for the size. */
 size_t fit_size_of(rt_ap *p, const void *base) {
   fit_chunk *c = rt_pages_owner(base);
-  rt_lock_acquire(&c->heap->lock);
+  fit_lock(p, c->heap);
   size_t n = fit_size(blk_of(base)) - FIT_HDR;
-  rt_lock_release(&c->heap->lock);
+  fit_unlock(p, c->heap);
   return n;
 }
 
