@@ -222,11 +222,54 @@ static void take(fit_heap *h, fit_blk *b, size_t n) {
 
 static void coalesce_all(fit_heap *h, rt_ap *p);
 
+/* Quick lists: the bin of a block size, or -1 when too large. */
+static inline int q_bin(size_t bsize) {
+  size_t i = bsize / 16 - FIT_MIN / 16;
+  return i < FIT_QBINS ? (int)i : -1;
+}
+
+static inline bool q_cached(const fit_blk *b) {
+  return __atomic_load_n(&b->cached, __ATOMIC_RELAXED) != 0;
+}
+
+/* A block of exactly n bytes from p's quick list, or NULL. */
+static inline fit_blk *q_take(rt_ap *p, size_t n) {
+  fit_pcache *q = p->state;
+  int i = q_bin(n);
+  fit_blk *b = i >= 0 ? q->q[i] : NULL;
+  if (!b) return NULL;
+  q->q[i] = b->next;
+  q->n[i]--;
+  __atomic_store_n(&b->cached, 0, __ATOMIC_RELAXED);
+  return b;
+}
+
+/* Keeps freed block b of bsize bytes on p's quick list when there is room. */
+static inline bool q_put(rt_ap *p, fit_blk *b, size_t bsize) {
+  fit_pcache *q = p->state;
+  int i = q_bin(bsize);
+  if (i < 0 || q->n[i] >= (uint32_t)p->param[FIT_P_CACHE].i) return false;
+  __atomic_store_n(&b->cached, 1, __ATOMIC_RELAXED);
+  b->next = q->q[i];
+  q->q[i] = b;
+  q->n[i]++;
+  return true;
+}
+
 void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   if (size > FIT_MAXREQ) return NULL;
   fit_heap *h = p->shared;
   size_t n = req_block(size);
-  fit_blk *b;
+  fit_blk *b = q_take(p, n);
+  if (b) {  /* quick fit: no lock */
+    b->req = (uint32_t)size;
+    b->mark = 0;
+    p->st.live_bytes += (int64_t)size;
+    p->st.inuse_bytes += (int64_t)n;
+    void *x = (char *)b + FIT_HDR;
+    if (flags & RT_AF_ZERO) memset(x, 0, size);
+    return x;
+  }
   fit_lock(p, h);
   if (n > FIT_BIG) {
     size_t np = (HDRSZ + n + 16 + RT_PAGE - 1) / RT_PAGE;
@@ -247,6 +290,8 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   if (b) {
     b->req = (uint32_t)size;
     b->mark = 0;
+    __atomic_store_n(&b->cached, 0, __ATOMIC_RELAXED);  /* a treap priority's byte before */
+    b->units = fit_size(b) / 16 <= UINT16_MAX ? (uint16_t)(fit_size(b) / 16) : 0;
     p->st.live_bytes += (int64_t)size;
     p->st.inuse_bytes += (int64_t)fit_size(b);
   }
@@ -300,6 +345,12 @@ static fit_chunk *merge(fit_heap *h, fit_chunk *c, fit_blk *b) {
 void fit_free(rt_ap *p, void *ptr) {
   fit_heap *h = p->shared;
   fit_blk *b = blk_of(ptr);
+  size_t bsize = (size_t)b->units * 16;
+  if (bsize && q_put(p, b, bsize)) {  /* quick fit: no lock */
+    p->st.live_bytes -= (int64_t)b->req;
+    p->st.inuse_bytes -= (int64_t)bsize;
+    return;
+  }
   fit_chunk *c = rt_pages_owner(b), *gone = NULL;
   fit_lock(p, h);
   p->st.live_bytes -= (int64_t)b->req;
@@ -392,7 +443,7 @@ void *fit_base_of(rt_ap *p, const void *addr) {
       b = (fit_blk *)(c->start + (w * 64 + 63 - (size_t)__builtin_clzll(m)) * 16);
     }
     char *x = (char *)b + FIT_HDR;
-    if ((b->head & FIT_INUSE) && a >= x && a < (char *)b + fit_size(b)) r = x;
+    if ((b->head & FIT_INUSE) && !q_cached(b) && a >= x && a < (char *)b + fit_size(b)) r = x;
   }
   fit_unlock(p, c->heap);
   return r;
@@ -414,5 +465,5 @@ void fit_walk(rt_ap *p, void (*fn)(void *base, size_t size, void *ctx), void *ct
   fit_heap *h = p->shared;
   for (fit_chunk *c = h->chunks; c; c = c->next)
     for (fit_blk *b = (fit_blk *)c->start; (char *)b < c->end; b = blk_next(b))
-      if (b->head & FIT_INUSE) fn((char *)b + FIT_HDR, fit_size(b) - FIT_HDR, ctx);
+      if ((b->head & FIT_INUSE) && !q_cached(b)) fn((char *)b + FIT_HDR, fit_size(b) - FIT_HDR, ctx);
 }

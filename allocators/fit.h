@@ -58,7 +58,7 @@
 #define FIT_NBINS 128         /* free lists (best fit uses many, the others one) */
 #define FIT_SCAVENGE_MS 100   /* released chunks go back to the OS after this long */
 
-enum { FIT_P_ORDER, FIT_P_COALESCE };       /* parameter indices */
+enum { FIT_P_ORDER, FIT_P_COALESCE, FIT_P_CACHE };  /* parameter indices */
 enum { FIT_ADDRESS, FIT_LIFO, FIT_FIFO };   /* values of `order` */
 enum { FIT_IMMEDIATE, FIT_DEFERRED };       /* values of `coalesce` */
 
@@ -77,7 +77,9 @@ typedef struct fit_blk {
   union {
     struct {
       uint8_t mark;          /* the collector's mark byte */
-      uint8_t pad[3];        /* to 16 bytes */
+      uint8_t cached;        /* on a P's quick list (atomic: set without the lock) */
+      uint16_t units;        /* in use: block bytes / 16, 0 if over 1 MiB; read
+                                without the lock (head's flags change under it) */
     };
     uint32_t prio;           /* address tree: treap priority (a hash of the address) */
   };
@@ -127,6 +129,16 @@ typedef struct fit_policy {
   void (*ix_remove)(struct fit_heap *h, fit_blk *b);
   void (*ix_replace)(struct fit_heap *h, fit_blk *old, fit_blk *nb);
 } fit_policy;
+
+/* Quick lists (parameter `cache`): per P, freed blocks of one exact size
+** each, 48 .. 544 bytes, linked through `next`.  A cached block stays in
+** use to the heap (never coalesced, never found) and is marked by its
+** `cached` byte, which base_of and walk read: it is free to the program. */
+#define FIT_QBINS 32
+typedef struct fit_pcache {
+  fit_blk *q[FIT_QBINS];     /* by block size / 16 - 3 */
+  uint32_t n[FIT_QBINS];     /* blocks on each */
+} fit_pcache;
 
 /* The whole heap, in the allocator's shared state. */
 typedef struct fit_heap {
@@ -181,7 +193,10 @@ uint8_t *fit_mark_of(rt_ap *p, const void *base);
   {"order", RT_PT_ENUM, ORDER_DEFAULT, 0, 0, "address|lifo|fifo",                          \
    "free-list order (Wilson 1995): by address, last freed first, first freed first"},      \
   {"coalesce", RT_PT_ENUM, FIT_IMMEDIATE, 0, 0, "immediate|deferred",                      \
-   "merge a freed block with free neighbours at once, or only when no block fits"}
+   "merge a freed block with free neighbours at once, or only when no block fits"},        \
+  {"cache", RT_PT_INT, 0, 0, 4096, NULL,                                                    \
+   "per-P quick lists (Weinstock & Wulf's quick fit): freed blocks of up to 544 B kept "   \
+   "per P and size, this many each, reused without the lock; 0: off"}
 
 /* Defines the ops table of allocator NAME on the fit_policy POLICY and the
 ** parameter table PARAMS, and its getter rt_alloc_NAME. */
@@ -190,7 +205,8 @@ uint8_t *fit_mark_of(rt_ap *p, const void *base);
   static const rt_alloc_ops NAME##_ops = {                                      \
     .abi = RT_ABI_VERSION, .name = #NAME, .summary = SUMMARY,                   \
     .params = PARAMS, .nparams = (int)(sizeof PARAMS / sizeof PARAMS[0]),       \
-    .shared_size = sizeof(fit_heap), .caps = RT_AC_FIND | RT_AC_MARK,           \
+    .shared_size = sizeof(fit_heap), .state_size = sizeof(fit_pcache),          \
+    .caps = RT_AC_FIND | RT_AC_MARK,                                            \
     .init = NAME##_init, .fini = fit_fini, .alloc = fit_alloc,                  \
     .free = fit_free, .base_of = fit_base_of, .size_of = fit_size_of,           \
     .walk = fit_walk, .mark_of = fit_mark_of,                                   \
