@@ -26,9 +26,12 @@
 ** without page faults) and to the OS after FIT_SCAVENGE_MS.
 **
 ** Threads.  One rt_lock around the whole heap (none with one P: fit_lock).
-** This is a baseline of the
-** classic algorithms: per-P caches would put a different allocator in
-** front of them and change what the experiment measures.
+** By default that is all: the classic algorithms as a baseline.  The
+** parameter `cache` puts per-P quick lists in front (Weinstock and Wulf's
+** quick fit, 1988): a freed block of up to 544 B waits on its P's list for
+** its exact size, and the next request of that size on that P takes it
+** without the lock.  Cached blocks are not coalesced, so the policy's
+** fragmentation shifts; an experiment names the variant it measures.
 **
 ** Collector support (RT_AC_FIND | RT_AC_MARK).  Every chunk's pages are
 ** owned by its header in the arena's page map.  base_of finds the chunk in

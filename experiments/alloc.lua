@@ -28,7 +28,8 @@ return rtlab.experiment {
   },
   matrix = {
     alloc = { "system", "jemalloc", "mimalloc", "tcmalloc", "segregated", "first_fit", "next_fit",
-              "best_fit", { "next_fit", order = "lifo" } },
+              "best_fit", { "next_fit", order = "lifo" },
+              { "first_fit", cache = 64 }, { "best_fit", cache = 64 } },
     procs = { 1, 2 },
   },
   baseline = { alloc = "system" },
