@@ -145,13 +145,19 @@ static void x_consumer(void *arg) {
   rt_wg_done(&xwg);
 }
 
-static void cross_main(void *arg) {
-  xch = rt_chan_make(sizeof(char *), 256);
+/* Runs maker and taker as two Gs over a channel *ch of cap pointers and
+** waits for both (each ends with rt_wg_done(&xwg)). */
+static void pair(rt_chan **ch, size_t cap, rt_fn maker, rt_fn taker, void *arg) {
+  *ch = rt_chan_make(sizeof(char *), cap);
   rt_wg_add(&xwg, 2);
-  rt_go(x_producer, NULL);
-  rt_go(x_consumer, arg);
+  rt_go(maker, NULL);
+  rt_go(taker, arg);
   rt_wg_wait(&xwg);
-  rt_chan_free(xch);
+  rt_chan_free(*ch);
+}
+
+static void cross_main(void *arg) {
+  pair(&xch, 256, x_producer, x_consumer, arg);
   rt_astats s = stats();
   CHECK_EQ(s.live_bytes, 0);
   /* 100000 objects of 48..144 B went through; what stays is bounded by
@@ -190,12 +196,7 @@ static void pk_freer(void *arg) {
 
 static void peaks_main(void *arg) {
   (void)arg;
-  pkch = rt_chan_make(sizeof(char *), PK_N);
-  rt_wg_add(&xwg, 2);
-  rt_go(pk_maker, NULL);
-  rt_go(pk_freer, NULL);
-  rt_wg_wait(&xwg);
-  rt_chan_free(pkch);
+  pair(&pkch, PK_N, pk_maker, pk_freer, NULL);
   rt_astats s = stats();
   int64_t most = (int64_t)PK_N * PK_SIZE;
   /* Sampled every 64th allocation per P: at most 64 objects short. */
