@@ -196,6 +196,7 @@ static inline rt_ap *heap_ap(const char *op) {
 ** size_of give its start and its exact size.) */
 #ifndef NDEBUG
 static void heap_fill(rt_ap *p, void *x, int byte) {
+  if (!heap_fills(H.ops->caps)) return;
   size_t n = H.ops->size_of ? H.ops->size_of(p, x) : 0;
   memset(x, byte, n);
 }

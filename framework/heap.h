@@ -5,6 +5,7 @@
 #ifndef RT_HEAP_H
 #define RT_HEAP_H
 
+#include "ctx.h"   /* RT_TSAN */
 #include "rt_module.h"
 
 /* Resolves spec (NULL: "system"), makes one rt_ap per P and runs the
@@ -23,6 +24,19 @@ void heap_stop(void);
 #else
 #define HEAP_FILLS 0
 #endif
+/* Whether the run's objects are filled, for an allocator of capabilities
+** caps.  Under TSan a wrapper's objects are not (wrappers are the
+** allocators without RT_AC_FIND): the wrapped library is not built with
+** TSan and reuses memory through synchronisation TSan cannot see, so a
+** fill would read as a race with the object's last owner. */
+static inline bool heap_fills(unsigned caps) {
+#ifdef RT_TSAN
+  return HEAP_FILLS && (caps & RT_AC_FIND);
+#else
+  (void)caps;
+  return HEAP_FILLS;
+#endif
+}
 #define HEAP_FRESH_BYTE 0xA5
 #define HEAP_FREED_BYTE 0xDD
 /* rt_realloc keeps an object of at most this many usable bytes in place

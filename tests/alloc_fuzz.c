@@ -70,6 +70,7 @@ typedef struct fz_run {
   uint64_t op;                 /* the one under way (for messages) */
   bool bad;                    /* a check failed: the run stops */
   bool sized;                  /* the allocator has size_of */
+  bool fills;                  /* heap.c fills its fresh objects (heap_fills) */
   fz_obj live[FZ_SLOTS];       /* the live objects, dense */
   int nlive;                   /* how many */
   int target;                  /* live count the phase heads for */
@@ -203,8 +204,7 @@ static bool fz_take(fz_obj *o, unsigned char *p, size_t n, unsigned flags, size_
       return false;
     }
   }
-#if HEAP_FILLS
-  else if (kept < n) {  /* the debug fill of heap.c */
+  else if (R.fills && kept < n) {  /* the debug fill of heap.c */
     size_t i = fz_find_not(p, kept, n, HEAP_FRESH_BYTE);
     if (i < n) {
       FZ_FAIL("%s of %zu bytes: fresh byte %zu = %#x, not the debug fill %#x", what, n, i,
@@ -212,7 +212,6 @@ static bool fz_take(fz_obj *o, unsigned char *p, size_t n, unsigned flags, size_
       return false;
     }
   }
-#endif
   fz_fill(p, kept, n, seed);
   return true;
 }
@@ -393,6 +392,7 @@ static bool fz_one(const char *spec, uint64_t ops, uint64_t seed) {
   R.rng = seed ? seed : 1;
   R.ops = ops;
   R.sized = a->size_of != NULL;
+  R.fills = heap_fills(a->caps);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   rt_config cfg = {.procs = 1, .alloc = spec, .err = err, .errlen = sizeof err};
@@ -432,8 +432,7 @@ static void dbg_misuse(void) {
 }
 
 /* Fresh bytes read HEAP_FRESH_BYTE over the usable size, freed ones
-** HEAP_FREED_BYTE (past first_fit's links and before its footer); not
-** under the tsan preset, which does not fill. */
+** HEAP_FREED_BYTE (past first_fit's links and before its footer). */
 static void dbg_fill_main(void *arg) {
   (void)arg;
   if (!HEAP_FILLS) return;
