@@ -107,6 +107,8 @@ typedef struct sg_class {
   uint32_t n;                /* objects on list */
   uint32_t max;              /* bound of n before a flush */
   sg_span *span;             /* span being carved (SG_CACHED), or NULL */
+  uint64_t allocs, frees;    /* objects (tiny: blocks) handed out and back on this P */
+  int64_t spans;             /* spans made minus released on this P */
 } sg_class;
 
 typedef struct sg_p {        /* per P: the mcache */
@@ -227,6 +229,7 @@ static sg_span *sg_span_new(rt_ap *p, int sc, size_t npages) {
     s->mark = (uint8_t *)(s->state + n);
   }
   rt_pages_set_owner(run, npages, s);
+  ((sg_p *)p->state)->c[sc].spans++;
   if (p->param[SG_P_SCAVENGE_MS].i) sg_scavenge(p);
   return s;
 }
@@ -236,6 +239,7 @@ static void sg_span_release(rt_ap *p, sg_span *s) {
   sg_heap *h = p->shared;
   char *run = s->start;
   size_t np = s->npages;
+  ((sg_p *)p->state)->c[s->sc].spans--;
   rt_lock_acquire(&h->lock);
   if (s->aprev) s->aprev->anext = s->anext;
   else h->spans = s->anext;
@@ -342,6 +346,7 @@ static void *sg_large(rt_ap *p, size_t size) {
   sg_span *s = sg_span_new(p, 0, np);
   if (!s) return NULL;
   s->req = size;
+  ((sg_p *)p->state)->c[0].allocs++;
   atomic_store_explicit(&s->state[0], 1, memory_order_relaxed);
   p->st.live_bytes += (int64_t)size;
   p->st.inuse_bytes += (int64_t)s->elem;
@@ -407,7 +412,10 @@ static void sg_tiny_drop(rt_ap *p, sg_span *s, char *b, unsigned d) {
     p->st.live_bytes -= SC_TINY;
     p->st.inuse_bytes -= SC_TINY;
   }
-  if (v == 0) sg_push(p, SG_TINYSC, b);
+  if (v == 0) {
+    ((sg_p *)p->state)->c[SG_TINYSC].frees++;
+    sg_push(p, SG_TINYSC, b);
+  }
 }
 
 /* Records a sub-object of size bytes at byte off of tiny block b (the
@@ -458,6 +466,7 @@ static void *sg_tiny(rt_ap *p, size_t size, unsigned flags) {
   char *b = sg_take(p, SG_TINYSC, &s, &fresh);
   if (!b) return NULL;
   if (!fresh) memset(b, 0, SC_TINY);
+  m->c[SG_TINYSC].allocs++;
   p->st.live_bytes += SC_TINY;
   p->st.inuse_bytes += SC_TINY;
   atomic_store_explicit(&s->state[sg_index(s, b)], SG_PACK | 1, memory_order_relaxed);
@@ -478,6 +487,7 @@ static void *sg_alloc(rt_ap *p, size_t size, unsigned flags) {
   char *x = sg_take(p, sc, &s, &fresh);
   if (!x) return NULL;
   atomic_store_explicit(&s->state[sg_index(s, x)], (uint16_t)(size + 1), memory_order_relaxed);
+  ((sg_p *)p->state)->c[sc].allocs++;
   p->st.live_bytes += (int64_t)size;
   p->st.inuse_bytes += (int64_t)s->elem;
   if (!fresh && (flags & RT_AF_ZERO)) memset(x, 0, size);
@@ -500,6 +510,7 @@ static void sg_free(rt_ap *p, void *ptr) {
   uint16_t v = atomic_load_explicit(st, memory_order_relaxed);
   if (v == 0 || x != s->start + (size_t)i * s->elem) return;  /* double or interior free */
   atomic_store_explicit(st, 0, memory_order_relaxed);
+  ((sg_p *)p->state)->c[s->sc].frees++;
   if (s->sc == 0) {
     p->st.live_bytes -= (int64_t)s->req;
     p->st.inuse_bytes -= (int64_t)s->elem;
@@ -555,6 +566,19 @@ static uint8_t *sg_mark_of(rt_ap *p, const void *base) {
   return s ? &s->mark[sg_index(s, base)] : NULL;
 }
 
+/* Every class in size order, then tiny blocks, then large objects. */
+static int sg_classes(rt_ap *p, rt_aclass *out, int max) {
+  const sg_p *m = p->state;
+  int n = 0;
+  for (int sc = 1; sc <= SG_NSC && n < max; sc++) {
+    int k = sc == SG_NSC ? 0 : sc;  /* large objects last */
+    out[n++] = (rt_aclass){.size = k ? (uint32_t)sc_size(sc_geom(k)) : 0,
+                           .tiny = k == SG_TINYSC, .allocs = m->c[k].allocs,
+                           .frees = m->c[k].frees, .spans = m->c[k].spans};
+  }
+  return n;
+}
+
 /* ==== life cycle ===================================================== */
 
 static int sg_init(rt_ap *p) {
@@ -601,6 +625,7 @@ static const rt_alloc_ops sg_ops = {
   .size_of = sg_size_of,
   .walk = sg_walk,
   .mark_of = sg_mark_of,
+  .classes = sg_classes,
 };
 
 const rt_alloc_ops *rt_alloc_segregated(void) { return &sg_ops; }

@@ -353,6 +353,23 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     json_key(&j, "frag");  /* peak_sys / peak_live: null when the allocator cannot tell */
     if (hs.peak_sys > 0 && hs.peak_live > 0) json_num(&j, (double)hs.peak_sys / (double)hs.peak_live);
     else json_null(&j);
+    static rt_aclass cls[RT_ACLASS_MAX];
+    int ncls = rt_heap_classes(cls, RT_ACLASS_MAX);
+    if (ncls > 0) {  /* allocators with size classes: the classes used */
+      json_key(&j, "classes");
+      json_arr(&j);
+      for (int k = 0; k < ncls; k++) {
+        if (!cls[k].allocs) continue;
+        json_obj(&j);
+        json_key(&j, "size"); json_uint(&j, cls[k].size);
+        if (cls[k].tiny) { json_key(&j, "tiny"); json_bool(&j, true); }
+        json_key(&j, "allocs"); json_uint(&j, cls[k].allocs);
+        json_key(&j, "frees"); json_uint(&j, cls[k].frees);
+        json_key(&j, "spans"); json_int(&j, cls[k].spans);
+        json_obj_end(&j);
+      }
+      json_arr_end(&j);
+    }
     json_obj_end(&j);
     json_key(&j, "counters");
     json_obj(&j);

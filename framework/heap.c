@@ -54,6 +54,8 @@ static struct {
   _Atomic int64_t peak_live; /* largest sum of live bytes sampled (procs > 1) */
   _Atomic int64_t peak_sys;  /* largest sum of sys bytes sampled */
   rt_astats last;            /* summed figures of the last run */
+  rt_aclass classes[RT_ACLASS_MAX]; /* per-class figures of the last run, summed */
+  int nclasses;              /* entries of classes */
   const char *last_name;     /* its allocator's name */
 } H;
 
@@ -124,9 +126,35 @@ static void heap_sum(rt_astats *out) {
   if (out->sys_bytes > out->peak_sys) out->peak_sys = out->sys_bytes;
 }
 
+/* The per-class figures of every P, summed into H.classes. */
+static void heap_sum_classes(void) {
+  static rt_aclass one[RT_ACLASS_MAX];
+  H.nclasses = 0;
+  for (int i = 0; H.ops->classes && i < H.nprocs; i++) {
+    int n = H.ops->classes(&H.aps[i].ap, one, RT_ACLASS_MAX);
+    if (i == 0) {
+      memcpy(H.classes, one, (size_t)n * sizeof *one);
+      H.nclasses = n;
+      continue;
+    }
+    for (int k = 0; k < n && k < H.nclasses; k++) {
+      H.classes[k].allocs += one[k].allocs;
+      H.classes[k].frees += one[k].frees;
+      H.classes[k].spans += one[k].spans;
+    }
+  }
+}
+
+int rt_heap_classes(rt_aclass *out, int max) {
+  int n = H.nclasses < max ? H.nclasses : max;
+  memcpy(out, H.classes, (size_t)n * sizeof *out);
+  return n;
+}
+
 void heap_stop(void) {
   if (H.ops) {
     heap_sum(&H.last);
+    heap_sum_classes();
     H.last_name = H.ops->name;
     for (int i = H.nprocs - 1; i >= 0 && H.ops->fini; i--) H.ops->fini(&H.aps[i].ap);
   }

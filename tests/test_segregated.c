@@ -3,7 +3,8 @@
 ** promises beyond the conformance suite:
 **   - tiny: pointer-free requests under 16 B share 16-byte blocks; each
 **     sub-object has its own base_of and its exact size_of; a block is
-**     reused only once every sub-object in it is freed;
+**     reused only once every sub-object in it is freed; the per-class
+**     figures count blocks and objects exactly;
 **   - mheap: freed spans keep their pages resident (no release) and a
 **     later span reuses them without growing the heap;
 **   - scavenger: pages free longer than scavenge_ms go back to the OS;
@@ -206,8 +207,25 @@ static void peaks_main(void *arg) {
   CHECK(s.peak_sys >= s.peak_live);
 }
 
+/* The per-class figures of tiny_main's run (rt_heap_classes). */
+static void check_classes(void) {
+  static rt_aclass c[RT_ACLASS_MAX];
+  int n = rt_heap_classes(c, RT_ACLASS_MAX);
+  CHECK_EQ(n, 69);                      /* 67 classes, tiny blocks, large objects */
+  if (n != 69) return;
+  CHECK(c[0].size == 8 && c[66].size == 32768 && c[67].tiny && c[68].size == 0);
+  CHECK_EQ(c[0].allocs, 1);             /* f: 4 bytes, not pointer-free */
+  CHECK_EQ(c[0].frees, 1);
+  CHECK_EQ(c[67].allocs, 3);            /* blocks: a's, d's, a's again for e */
+  CHECK_EQ(c[67].frees, 2);             /* e's block is still being packed */
+  CHECK_EQ(c[67].spans, 1);
+  for (int k = 1; k < 67; k++) CHECKF(c[k].allocs == 0, "class %d: %llu allocs", k,
+                                      (unsigned long long)c[k].allocs);
+}
+
 int main(void) {
   run("segregated", 1, tiny_main, NULL);
+  check_classes();
   run("segregated,scavenge_ms=600000", 1, retain_main, NULL);
   run("segregated,scavenge_ms=5", 1, scavenge_main, NULL);
   run("segregated,scavenge_ms=0", 1, at_once_main, NULL);

@@ -219,6 +219,20 @@ void *rt_realloc(void *ptr, size_t size, unsigned flags);
 ** returns the allocator's name (NULL before any run). */
 const char *rt_heap_stats(rt_astats *out);
 
+/* Figures of one size class, for allocators that have classes. */
+typedef struct rt_aclass {
+  uint32_t size;             /* bytes per object; 0: the objects over the largest class */
+  uint8_t tiny;              /* blocks of packed pointer-free sub-objects */
+  uint64_t allocs;           /* objects (tiny: blocks) handed out */
+  uint64_t frees;            /* and taken back */
+  int64_t spans;             /* spans (page runs) made minus released */
+} rt_aclass;
+#define RT_ACLASS_MAX 96     /* most classes an allocator may report */
+
+/* After a run: its per-class figures summed over Ps, out[0..n) with n <=
+** max returned; 0 when the allocator has no classes. */
+int rt_heap_classes(rt_aclass *out, int max);
+
 /* ---- Gs ---- */
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */
 void rt_yield(void);              /* let other Gs run (Go's Gosched) */

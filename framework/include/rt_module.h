@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define RT_ABI_VERSION 1
+#define RT_ABI_VERSION 2
 
 /* ==== Parameters ==================================================== */
 
@@ -210,6 +210,11 @@ typedef struct rt_alloc_ops {
 
   /* Optional; any thread, before init: rules ranges cannot express. */
   int (*check)(const rt_pval *vals, char *err, size_t errlen);
+  /* Optional (allocators with size classes).  After the last G ran,
+  ** before fini: P p's figures per class into out[0..n), n <= max, the
+  ** same classes in the same order on every P (the framework sums them);
+  ** returns n. */
+  int (*classes)(rt_ap *p, rt_aclass *out, int max);
 } rt_alloc_ops;
 
 /* ==== Services for modules ========================================== */
