@@ -10,6 +10,8 @@
 
 /* Sleeps while *addr == val (or until a wake-up or a signal). */
 void lock_futex_wait(_Atomic uint32_t *addr, uint32_t val);
+/* The same, for at most ns nanoseconds (ns > 0). */
+void lock_futex_wait_ns(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
 /* Wakes up to n threads sleeping on addr. */
 void lock_futex_wake(_Atomic uint32_t *addr, int n);
 

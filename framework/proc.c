@@ -39,6 +39,7 @@
 #include "lock.h"
 #include "proc.h"
 #include "heap.h"
+#include "timer.h"
 #include "topo.h"
 
 /* ==== types ========================================================== */
@@ -79,6 +80,7 @@ struct proc {
   int ngfree;               /* length of gfree */
   uint64_t goid_next;       /* next G id of this P's batch */
   uint64_t goid_end;        /* end of the batch */
+  tmheap tm;                /* timers added by Gs that ran here (timer.c) */
 };
 
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
@@ -232,10 +234,45 @@ static void g_switch(m *mm, rt_g *self, rt_g *next, bool inherit, bool dying) {
   after_switch(cur_m());  /* resumed, perhaps on another M */
 }
 
+/* Runs P p's due timers; reads the clock only when p has a timer. */
+static inline void timers_check(proc *p) {
+  int64_t next = timer_next(&p->tm);
+  if (__builtin_expect(next != TM_NONE, 0)) {
+    int64_t now = rt_now();
+    if (next <= now) timer_run(&p->tm, now);
+  }
+}
+
+/* The earliest timer of all Ps, TM_NONE when there is none. */
+static int64_t timers_earliest(void) {
+  int64_t e = TM_NONE;
+  for (int i = 0; i < S.nprocs; i++) {
+    int64_t w = timer_next(&S.ps[i].tm);
+    if (w < e) e = w;
+  }
+  return e;
+}
+
+/* Runs the due timers of the Ps other than p (Go steals them too): their
+** Gs become runnable on p.  Whether any ran. */
+static bool timers_steal(proc *p) {
+  int64_t now = 0;
+  bool ran = false;
+  for (int i = 0; i < S.nprocs; i++) {
+    proc *q = &S.ps[i];
+    int64_t w = timer_next(&q->tm);
+    if (q == p || w == TM_NONE) continue;
+    if (!now) now = rt_now();
+    if (w <= now) ran |= timer_run(&q->tm, now) > 0;
+  }
+  return ran;
+}
+
 /* Picks the next G of the running G's P (none once the runtime is done). */
 static inline rt_g *g_pick(m *mm, bool *inherit) {
   *inherit = false;
   if (atomic_load_explicit(&S.done, memory_order_relaxed)) return NULL;
+  timers_check(mm->p);
   return S.ops->pick(&mm->p->sp, inherit);
 }
 
@@ -333,6 +370,46 @@ static _Noreturn void report_deadlock(void);
 
 /* ==== the schedule loop ============================================== */
 
+/* Idle M mm (on S.midle) sleeps until woken (true: nextp holds its P), or
+** until the timer deadline `until` (TM_NONE: no limit).  At the deadline it
+** leaves S.midle and takes an idle P to run the due timers (false); when
+** every P is busy, their own schedule loops run the timers, and mm sleeps
+** on without a limit. */
+static bool m_sleep(m *mm, int64_t until) {
+  for (;;) {
+    while (atomic_load(&mm->wake) == 0) {
+      if (until == TM_NONE) {
+        lock_futex_wait(&mm->wake, 0);
+        continue;
+      }
+      int64_t left = until - rt_now();
+      if (left <= 0) break;
+      lock_futex_wait_ns(&mm->wake, 0, left);
+    }
+    if (atomic_load(&mm->wake)) return true;
+    rt_lock_acquire(&S.idle);
+    m **at = &S.midle;
+    while (*at && *at != mm) at = &(*at)->idlenext;
+    if (!*at) {  /* a waker took us off the list: its wake-up is coming */
+      rt_lock_release(&S.idle);
+      until = TM_NONE;
+      continue;
+    }
+    proc *p = atomic_load(&S.done) ? NULL : pidle_get();
+    if (p) *at = mm->idlenext;
+    rt_lock_release(&S.idle);
+    if (p) {
+      m_takep(mm, p);
+      return false;
+    }
+    if (atomic_load(&S.done)) {  /* shutdown: runtime_done wakes the list */
+      until = TM_NONE;
+      continue;
+    }
+    until = TM_NONE;
+  }
+}
+
 /* Finds a G for M mm (which holds a P), stealing or sleeping as needed.
 ** Returns NULL once the runtime is done. */
 static rt_g *find_runnable(m *mm) {
@@ -340,6 +417,7 @@ static rt_g *find_runnable(m *mm) {
     if (atomic_load(&S.done)) return NULL;
     proc *p = mm->p;
     bool inherit = false;
+    timers_check(p);
     rt_g *g = S.ops->pick(&p->sp, &inherit);
     if (!g && S.ops->steal &&
         (mm->spinning ||
@@ -356,7 +434,9 @@ static rt_g *find_runnable(m *mm) {
       return g;
     }
 
-    /* Nothing anywhere we may look: give up the P. */
+    /* Other Ps' due timers, then nothing anywhere we may look: give up
+    ** the P. */
+    if (timers_steal(p)) continue;
     bool was_spinning = mm->spinning;
     if (was_spinning) {
       mm->spinning = false;
@@ -372,7 +452,8 @@ static rt_g *find_runnable(m *mm) {
     bool all_idle = atomic_load(&S.npidle) == S.nprocs;
     /* Work may have been readied between our look and the put: a spinning
     ** M and the last M standing look once more (Go does the same). */
-    if ((was_spinning || all_idle) && any_runnable()) {
+    int64_t next_timer = timers_earliest();
+    if ((was_spinning || all_idle) && (any_runnable() || next_timer <= rt_now())) {
       proc *np = pidle_get();
       rt_lock_release(&S.idle);
       m_takep(mm, np);
@@ -382,9 +463,9 @@ static rt_g *find_runnable(m *mm) {
       }
       continue;
     }
-    if (all_idle) {
-      /* No P runs a G, so nothing can make one runnable: every live G is
-      ** blocked for good. */
+    if (all_idle && next_timer == TM_NONE) {
+      /* No P runs a G and no timer is pending, so nothing can make one
+      ** runnable: every live G is blocked for good. */
       rt_lock_release(&S.idle);
       report_deadlock();
     }
@@ -392,7 +473,7 @@ static rt_g *find_runnable(m *mm) {
     mm->idlenext = S.midle;
     S.midle = mm;
     rt_lock_release(&S.idle);
-    while (atomic_load(&mm->wake) == 0) lock_futex_wait(&mm->wake, 0);
+    if (!m_sleep(mm, next_timer)) continue;  /* timed out, and took an idle P */
     m_takep(mm, mm->nextp);
     mm->nextp = NULL;
     if (!mm->p) return NULL;  /* woken by shutdown */
@@ -603,6 +684,8 @@ void sched_ready(rt_g *g) {
   wake_if_idle(p);
 }
 
+struct tmheap *sched_timers(rt_sp *p) { return &((proc *)p)->tm; }
+
 uint32_t sched_fastrand(uint32_t n) {
   return (uint32_t)(((uint64_t)rt_rand(&cur_m()->p->sp) * n) >> 32);
 }
@@ -676,7 +759,10 @@ static void set_err(const rt_config *cfg, const char *fmt, ...) {
 }
 
 static void runtime_free(void) {
-  for (int i = 0; i < S.nprocs; i++) free(S.ps[i].sp.state);
+  for (int i = 0; i < S.nprocs; i++) {
+    free(S.ps[i].sp.state);
+    tmheap_fini(&S.ps[i].tm);
+  }
   for (rt_g *g = S.allg, *nx; g; g = nx) {
     nx = g->allnext;
 #ifdef RT_TSAN
@@ -758,6 +844,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     sp->nprocs = procs;
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
     sp->rand = seed | 1;
+    tmheap_init(&S.ps[i].tm);
   }
   if (!ok) {
     free(m0);

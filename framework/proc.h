@@ -69,6 +69,9 @@ void sched_ready(rt_g *g);
 _Noreturn void sched_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* The timer heap of P p (timer.h). */
+struct tmheap *sched_timers(rt_sp *p);
+
 /* A fast uniform random number in [0, n) for the running G's P. */
 uint32_t sched_fastrand(uint32_t n);
 

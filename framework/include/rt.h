@@ -236,6 +236,8 @@ int rt_heap_classes(rt_aclass *out, int max);
 /* ---- Gs ---- */
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */
 void rt_yield(void);              /* let other Gs run (Go's Gosched) */
+void rt_sleep(int64_t ns);        /* park the running G for at least ns (Go's time.Sleep) */
+int64_t rt_now(void);             /* monotonic clock, ns (any thread) */
 uint64_t rt_gid(void);            /* id of the running G (main is 1) */
 int rt_procs(void);               /* number of Ps of the running runtime */
 
