@@ -339,6 +339,14 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     if (res.ops) json_num(&j, (double)wall / (double)res.ops);
     else json_null(&j);
     json_key(&j, "maxrss_kb"); json_int(&j, ru1.ru_maxrss);
+    if (res.has_latency) {  /* workloads that time events (timers) */
+      json_key(&j, "latency");
+      json_obj(&j);
+      json_key(&j, "p50_ns"); json_int(&j, res.lat_p50_ns);
+      json_key(&j, "p99_ns"); json_int(&j, res.lat_p99_ns);
+      json_key(&j, "max_ns"); json_int(&j, res.lat_max_ns);
+      json_obj_end(&j);
+    }
     rt_astats hs;
     rt_heap_stats(&hs);
     json_key(&j, "heap");
@@ -401,6 +409,9 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     printf(", %.3f ms, %llu ops, %.1f ns/op, user %.3f ms, sys %.3f ms, maxrss %ld KiB",
            wall / 1e6, (unsigned long long)res.ops, res.ops ? (double)wall / res.ops : 0.0,
            user / 1e6, sys / 1e6, ru1.ru_maxrss);
+    if (res.has_latency)
+      printf(", latency p50 %.1f us, p99 %.1f us, max %.1f us", res.lat_p50_ns / 1e3,
+             res.lat_p99_ns / 1e3, res.lat_max_ns / 1e3);
     for (int c = 0; c < RT_CNT__N; c++)
       printf("%s %s %llu", c ? "," : ";", rt_counter_name(c), (unsigned long long)tot[c]);
     printf("\n");

@@ -9,6 +9,7 @@
 #include "workloads.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,6 +17,7 @@ static const wl_desc *const wl_table[] = {
   &wl_yield, &wl_spawn, &wl_skynet,
   &wl_pingpong, &wl_chanbuf, &wl_pipeline,
   &wl_churn, &wl_frag, &wl_large, &wl_larson, &wl_xmalloc,
+  &wl_timers,
   &wl_fault,
 };
 #define WL_N ((int)(sizeof wl_table / sizeof wl_table[0]))
@@ -79,8 +81,25 @@ static int64_t wl_now(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static wl_result *wl_cur;  /* the result of the workload running now */
+
+static int wl_cmp64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+void wl_latency(int64_t *samples, size_t n) {
+  if (!wl_cur || n == 0) return;
+  qsort(samples, n, sizeof *samples, wl_cmp64);
+  wl_cur->has_latency = true;
+  wl_cur->lat_p50_ns = samples[(n + 1) / 2 - 1];          /* rank ceil(n / 2) */
+  wl_cur->lat_p99_ns = samples[(n * 99 + 99) / 100 - 1];  /* rank ceil(0.99 n) */
+  wl_cur->lat_max_ns = samples[n - 1];
+}
+
 static void wl_main(void *arg) {
   wl_job *j = arg;
+  wl_cur = j->res;
   int64_t t0 = wl_now();
   j->res->status = j->w->run(j->vals, &j->res->ops, j->res->err, sizeof j->res->err);
   j->res->run_ns = wl_now() - t0;
@@ -96,5 +115,6 @@ int wl_run(const rt_config *cfg, const wl_desc *w, const rt_pval *vals, wl_resul
   c.errlen = sizeof res->err;
   wl_job j = {w, vals, res};
   res->rc = rt_run(&c, wl_main, &j);
+  wl_cur = NULL;
   return res->rc;
 }

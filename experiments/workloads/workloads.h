@@ -52,6 +52,8 @@ typedef struct wl_result {
   uint64_t ops;            /* operations done, as run reported them */
   int64_t run_ns;          /* wall time of run inside the main G: what the
                               Go peers time too (runtime start-up excluded) */
+  bool has_latency;        /* the workload measured latencies (wl_latency) */
+  int64_t lat_p50_ns, lat_p99_ns, lat_max_ns;  /* their median, 99th percentile, max */
   char err[512];           /* message when rc or status is not 0 */
 } wl_result;
 
@@ -59,11 +61,17 @@ typedef struct wl_result {
 ** vals as its main G.  Returns res->rc. */
 int wl_run(const rt_config *cfg, const wl_desc *w, const rt_pval *vals, wl_result *res);
 
+/* From a workload's run: n latency samples (ns; sorted here in place)
+** whose median, 99th percentile and maximum the trial reports as
+** `latency` {p50_ns, p99_ns, max_ns}.  Percentiles are nearest-rank. */
+void wl_latency(int64_t *samples, size_t n);
+
 /* The descriptors, defined in wl_sched.c and wl_chan.c. */
 extern const wl_desc wl_yield, wl_spawn, wl_skynet;
 extern const wl_desc wl_pingpong, wl_chanbuf, wl_pipeline;
 extern const wl_desc wl_churn, wl_frag, wl_large, wl_larson, wl_xmalloc;  /* wl_alloc.c */
 extern const wl_desc wl_fault;  /* wl_fault.c */
+extern const wl_desc wl_timers;  /* wl_time.c */
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,8 @@ var workloads = []workload{
 	{"pingpong", []param{{"n", 200000, 1, 1e12}}, nil, runPingpong},
 	{"chanbuf", []param{{"n", 2000000, 1, 1e12}, {"cap", 128, 0, 1e8}}, nil, runChanbuf},
 	{"pipeline", []param{{"n", 100000, 1, 1e12}, {"stages", 8, 1, 10000}}, nil, runPipeline},
+	{"timers", []param{{"n", 100000, 1, 1e9}, {"gs", 1000, 1, 1e6}, {"max_us", 1000, 0, 1e7}},
+		nil, runTimers},
 }
 
 func names() string {
@@ -160,7 +162,7 @@ func main() {
 	spec := flag.String("workload", "", "NAME[,k=v...]: "+names())
 	procs := flag.Int("procs", 1, "GOMAXPROCS, 1..1024")
 	list := flag.Bool("list", false, "print the workload names, one per line, and exit")
-	for _, n := range []string{"n", "gs", "batch", "cap", "stages"} {
+	for _, n := range []string{"n", "gs", "batch", "cap", "stages", "max_us"} {
 		flag.String(n, "", "workload parameter "+n+" (as in NAME,"+n+"=...)")
 	}
 	flag.Parse()
@@ -225,6 +227,13 @@ func main() {
 		out.add("ns_per_op", nil)
 	}
 	out.add("maxrss_kb", ru1.Maxrss)
+	if latency != nil { // workloads that time events, as rtlab's wl_latency
+		lat := ordered{}
+		lat.add("p50_ns", latency[(len(latency)+1)/2-1])
+		lat.add("p99_ns", latency[(len(latency)*99+99)/100-1])
+		lat.add("max_ns", latency[len(latency)-1])
+		out.add("latency", lat)
+	}
 	out.add("peer", "go")
 	out.add("go_version", runtime.Version())
 	out.add("host", host)

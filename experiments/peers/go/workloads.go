@@ -6,8 +6,10 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // yield: gs goroutines call Gosched n times in total.
@@ -193,4 +195,58 @@ func runPipeline(v map[string]int64) (int64, error) {
 		err = fmt.Errorf("pipeline: %d items arrived, want %d", got, n)
 	}
 	return got, err
+}
+
+// latency holds the samples a workload timed (ns), sorted, or nil.
+var latency []int64
+
+// timers: gs goroutines each sleep n/gs times for a random duration in
+// [0, max_us] µs and record how late each wake-up came (rtlab's timers).
+func runTimers(v map[string]int64) (int64, error) {
+	n, gs, maxNs := v["n"], v["gs"], v["max_us"]*1000
+	if gs > n {
+		gs = n
+	}
+	late := make([]int64, n)
+	early := make([]int, gs)
+	var wg sync.WaitGroup
+	at := int64(0)
+	for i := int64(0); i < gs; i++ {
+		share := n / gs
+		if i < n%gs {
+			share++
+		}
+		wg.Add(1)
+		go func(i int64, out []int64) {
+			defer wg.Done()
+			rng := uint64(0x9E3779B97F4A7C15) * uint64(i+1)
+			for k := range out {
+				rng ^= rng << 13
+				rng ^= rng >> 7
+				rng ^= rng << 17
+				d := int64(0)
+				if maxNs > 0 {
+					d = int64(rng % uint64(maxNs+1))
+				}
+				t0 := time.Now()
+				time.Sleep(time.Duration(d))
+				l := time.Since(t0).Nanoseconds() - d
+				if l < 0 {
+					early[i]++
+					l = 0
+				}
+				out[k] = l
+			}
+		}(i, late[at:at+share])
+		at += share
+	}
+	wg.Wait()
+	for _, e := range early {
+		if e > 0 {
+			return n, fmt.Errorf("timers: wake-ups came before their deadline")
+		}
+	}
+	sort.Slice(late, func(a, b int) bool { return late[a] < late[b] })
+	latency = late
+	return n, nil
 }
