@@ -177,8 +177,21 @@ static void g_recycle(proc *p, rt_g *g) {
   }
 }
 
-/* Runs the action the previous context left: it is off its stack now. */
+static inline void timers_check(proc *p);
+static void after_action(m *mm);
+
+/* Runs the action the previous context left (it is off its stack now),
+** then the P's due timers: here, not before the switch, because a G that
+** parks holds its wait's lock (a channel's) until the action releases it,
+** and a timer's function may need that lock (a timer sends on its
+** channel).  Every switch passes here, so a busy P runs its timers too. */
 static void after_switch(m *mm) {
+  after_action(mm);
+  if (mm->p) timers_check(mm->p);
+}
+
+/* The post-switch action itself. */
+static void after_action(m *mm) {
   int act = mm->act;
   if (act == ACT_NONE) return;
   mm->act = ACT_NONE;
@@ -272,7 +285,6 @@ static bool timers_steal(proc *p) {
 static inline rt_g *g_pick(m *mm, bool *inherit) {
   *inherit = false;
   if (atomic_load_explicit(&S.done, memory_order_relaxed)) return NULL;
-  timers_check(mm->p);
   return S.ops->pick(&mm->p->sp, inherit);
 }
 

@@ -69,8 +69,7 @@ static void publish(tmheap *t) {
   atomic_store_explicit(&t->next, t->n ? t->h[0]->when : TM_NONE, memory_order_relaxed);
 }
 
-void timer_add(tmheap *t, tmr *x) {
-  rt_lock_acquire(&t->lock);
+void timer_push(tmheap *t, tmr *x) {
   if (t->n == t->cap) {
     int cap = t->cap ? 2 * t->cap : 16;
     tmr **h = realloc(t->h, (size_t)cap * sizeof *h);
@@ -82,7 +81,33 @@ void timer_add(tmheap *t, tmr *x) {
   tm_put(t, t->n++, x);
   sift_up(t, x->idx);
   publish(t);
+}
+
+void timer_add(tmheap *t, tmr *x) {
+  rt_lock_acquire(&t->lock);
+  timer_push(t, x);
   rt_lock_release(&t->lock);
+}
+
+/* Lock held: the timer at i leaves; the last one takes its place. */
+static void tm_remove_at(tmheap *t, int i) {
+  tmr *x = t->h[i];
+  x->idx = -1;
+  if (i != --t->n) {
+    tmr *y = t->h[t->n];
+    tm_put(t, i, y);
+    sift_up(t, i);
+    if (y->idx == i) sift_down(t, i);  /* it did not rise: it may sink */
+  }
+}
+
+bool timer_del(tmheap *t, tmr *x) {
+  rt_lock_acquire(&t->lock);
+  bool in = x->idx >= 0;
+  if (in) tm_remove_at(t, x->idx);
+  publish(t);
+  rt_lock_release(&t->lock);
+  return in;
 }
 
 /* Due timers are taken out a batch at a time under the lock and run
@@ -97,11 +122,12 @@ int timer_run(tmheap *t, int64_t now) {
     rt_lock_acquire(&t->lock);
     while (k < TM_BATCH && t->n && t->h[0]->when <= now) {
       tmr *x = t->h[0];
-      x->idx = -1;
-      due[k++] = x;
-      if (--t->n) {
-        tm_put(t, 0, t->h[t->n]);
-        sift_down(t, 0);
+      tm_remove_at(t, 0);
+      if (x->inlock) {  /* may timer_push itself back, later than now */
+        x->fn(x->arg);
+        ran++;
+      } else {
+        due[k++] = x;
       }
     }
     publish(t);
@@ -138,4 +164,69 @@ void rt_sleep(int64_t ns) {
   }
   tmr t = {.when = rt_now() + ns, .fn = sleep_fire, .arg = self, .idx = -1};
   sched_park_fn(sleep_arm, &t, "sleep");
+}
+
+/* ==== rt_timer: timers with a channel, one-shot or periodic ========== */
+
+struct rt_timer {
+  tmr t;                      /* in heap while armed (t.idx >= 0) */
+  tmheap *heap;               /* the heap it was last added to */
+  int64_t period;             /* a ticker's period, ns; 0: one shot */
+  rt_chan *c;                 /* capacity 1, int64_t: rt_now() at firing */
+};
+
+/* Under the heap's lock (inlock): the fire time into the channel unless it
+** is full (a slow reader loses ticks, as in Go); a ticker re-arms at its
+** next multiple of the period after now, so a late tick does not bunch. */
+static void rt_timer_fire(void *arg) {
+  rt_timer *x = arg;
+  int64_t now = rt_now();
+  rt_case c = {.c = x->c, .dir = RT_SEND, .elem = &now};
+  rt_select(&c, 1, false);
+  if (x->period > 0) {
+    int64_t next = x->t.when + x->period;
+    if (next <= now) next += (now - next) / x->period * x->period + x->period;
+    x->t.when = next;
+    timer_push(x->heap, &x->t);
+  }
+}
+
+/* Arms x on the running G's P to fire at now + ns. */
+static void rt_timer_arm(rt_timer *x, int64_t ns) {
+  rt_sp *sp = sched_cur_sp();
+  if (!sp) sched_fatal("rt_timer used outside a running G");
+  x->heap = sched_timers(sp);
+  x->t.when = rt_now() + (ns > 0 ? ns : 0);
+  timer_add(x->heap, &x->t);
+}
+
+rt_timer *rt_timer_start(int64_t ns, int64_t period) {
+  rt_timer *x = calloc(1, sizeof *x);
+  if (!x) return NULL;
+  x->c = rt_chan_make(sizeof(int64_t), 1);
+  if (!x->c) {
+    free(x);
+    return NULL;
+  }
+  x->period = period > 0 ? period : 0;
+  x->t = (tmr){.fn = rt_timer_fire, .arg = x, .idx = -1, .inlock = true};
+  rt_timer_arm(x, ns);
+  return x;
+}
+
+rt_chan *rt_timer_chan(rt_timer *x) { return x->c; }
+
+bool rt_timer_stop(rt_timer *x) { return x->heap && timer_del(x->heap, &x->t); }
+
+bool rt_timer_reset(rt_timer *x, int64_t ns) {
+  bool was = rt_timer_stop(x);
+  rt_timer_arm(x, ns);
+  return was;
+}
+
+void rt_timer_free(rt_timer *x) {
+  if (!x) return;
+  rt_timer_stop(x);  /* after it, no firing is running: it runs under the lock */
+  rt_chan_free(x->c);
+  free(x);
 }

@@ -28,6 +28,9 @@ typedef struct tmr {
   void (*fn)(void *arg);      /* runs once due, after leaving the heap */
   void *arg;                  /* its argument */
   int idx;                    /* position in its heap; -1 outside one */
+  bool inlock;                /* fn runs under the heap's lock (and may
+                                 timer_push into that heap): rt_timer's, so
+                                 stop and free are ordered with firing */
 } tmr;
 
 typedef struct tmheap {
@@ -45,6 +48,12 @@ void tmheap_fini(tmheap *t);
 
 /* Adds x (x->when and fn set; x stays the caller's until it fires). */
 void timer_add(tmheap *t, tmr *x);
+
+/* Adds x to t, whose lock the caller holds (an inlock fn re-arming). */
+void timer_push(tmheap *t, tmr *x);
+
+/* Takes x out of t if it is in it (true).  Caller does not hold the lock. */
+bool timer_del(tmheap *t, tmr *x);
 
 /* Runs every timer of t due at `now`, earliest first, ties in the order
 ** they were added; the number run. */

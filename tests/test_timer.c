@@ -5,6 +5,10 @@
 **   - rt_sleep at 1 and 2 Ps: hundreds of Gs sleeping random durations
 **     all wake, none before its deadline; a sleeping main G, the only G,
 **     is not a deadlock;
+**   - rt_timer: a one-shot fires once and not early; stop before the
+**     deadline keeps it from firing; reset re-arms, earlier or later;
+**     tickers tick in order, never before their multiple of the period,
+**     and stop; stop and reset race with firing on two Ps (TSan);
 **   - a deadlock is still one when the last timer has fired: it is
 **     reported naming the wait, after the sleep.
 ** No wall-clock bound anywhere: "not early" is checked, lateness is the
@@ -94,6 +98,89 @@ static void test_sleep(int procs) {
   CHECK_EQ(early, 0);
 }
 
+/* ==== rt_timer: one-shot, stop, reset, tickers ====================== */
+
+static int64_t recv_time(rt_timer *t) {
+  int64_t v = 0;
+  CHECK(rt_chan_recv(rt_timer_chan(t), &v));
+  return v;
+}
+
+static void timer_api_main(void *arg) {
+  (void)arg;
+  /* One shot: fires once, not early, with the time it fired. */
+  int64_t t0 = rt_now();
+  rt_timer *a = rt_timer_start(2000000, 0);
+  CHECK(a != NULL);
+  int64_t v = recv_time(a);
+  CHECK(v >= t0 + 2000000 && rt_now() >= t0 + 2000000);
+  CHECK(!rt_timer_stop(a));            /* fired already */
+  /* Reset after firing re-arms it. */
+  CHECK(!rt_timer_reset(a, 1000000));
+  CHECK(recv_time(a) >= t0 + 3000000);
+  /* Stopped before its deadline: never fires. */
+  CHECK(rt_timer_reset(a, 0) == false);
+  recv_time(a);                         /* reset(0) fires at once */
+  CHECK(!rt_timer_reset(a, 50000000) == true);
+  CHECK(rt_timer_stop(a));
+  rt_sleep(60000000);
+  CHECK_EQ(rt_chan_len(rt_timer_chan(a)), 0);
+  /* Reset of an armed timer moves its deadline (earlier here). */
+  rt_timer_reset(a, 500000000);
+  int64_t t1 = rt_now();
+  CHECK(rt_timer_reset(a, 1000000));
+  v = recv_time(a);
+  CHECK(v >= t1 + 1000000);
+  rt_timer_free(a);
+
+  /* A ticker: ticks in order, none before its multiple of the period. */
+  int64_t p = 1000000, s0 = rt_now(), last = 0;
+  rt_timer *k = rt_timer_start(p, p);
+  for (int i = 1; i <= 10; i++) {
+    v = recv_time(k);
+    CHECKF(v > last, "tick %d at %lld after %lld", i, (long long)v, (long long)last);
+    CHECKF(v >= s0 + i * p, "tick %d came %lld ns early", i, (long long)(s0 + i * p - v));
+    last = v;
+  }
+  CHECK(rt_timer_stop(k));
+  int64_t junk;
+  rt_case c = {.c = rt_timer_chan(k), .dir = RT_RECV, .elem = &junk};
+  rt_select(&c, 1, false);              /* one may have been sent before the stop */
+  rt_sleep(5 * p);
+  CHECK_EQ(rt_chan_len(rt_timer_chan(k)), 0);
+  rt_timer_free(k);
+}
+
+/* Stop and reset racing with firing, on two Ps: a G re-arms timers with
+** deadlines of 0-20 us (firing on either P while it works) and drains
+** their channels; every value read is a real firing time. */
+#define RACE_N 4
+static void race_main(void *arg) {
+  (void)arg;
+  rt_timer *t[RACE_N];
+  for (int i = 0; i < RACE_N; i++) t[i] = rt_timer_start(1000, i % 2 ? 3000 : 0);
+  uint64_t r = 12345;
+  int64_t start = rt_now();
+  for (int i = 0; i < 20000; i++) {
+    r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+    rt_timer *x = t[r % RACE_N];
+    if (r & 256) rt_timer_stop(x);
+    else rt_timer_reset(x, (int64_t)(r % 20000));
+    int64_t v = 0;
+    rt_case c = {.c = rt_timer_chan(x), .dir = RT_RECV, .elem = &v};
+    if (rt_select(&c, 1, false) == 0) CHECK(v >= start && v <= rt_now());
+    if (i % 64 == 0) rt_yield();
+  }
+  for (int i = 0; i < RACE_N; i++) rt_timer_free(t[i]);
+}
+
+static void test_timer_api(int procs) {
+  char err[256] = "";
+  rt_config cfg = {.procs = procs, .err = err, .errlen = sizeof err};
+  CHECKF(rt_run(&cfg, timer_api_main, NULL) == RT_OK, "rt_run: %s", err);
+  CHECKF(rt_run(&cfg, race_main, NULL) == RT_OK, "rt_run: %s", err);
+}
+
 /* ==== a deadlock after the last timer =============================== */
 
 static void dl_main(void *arg) {
@@ -113,6 +200,8 @@ int main(void) {
   test_heap();
   test_sleep(1);
   test_sleep(2);
+  test_timer_api(1);
+  test_timer_api(2);
   char err[4096];
   int st = check_in_child(dl_child, err, sizeof err);
   CHECK_EQ(st, 2);

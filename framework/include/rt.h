@@ -273,6 +273,27 @@ typedef struct rt_case {
 ** and none ready, returns -1 at once (Go's default case). */
 int rt_select(rt_case *cases, int n, bool block);
 
+/* ---- timers (Go's time.Timer and time.Ticker) ---- */
+/* A timer whose channel (capacity 1, int64_t elements: rt_now() when it
+** fired) receives once, ns from now, or with period > 0 every period ns
+** after that (a ticker; a tick that finds the channel full is dropped, and
+** a late ticker skips to its next multiple of the period).  The timer
+** lives on the calling G's P.  From a G; NULL when out of memory. */
+typedef struct rt_timer rt_timer;
+rt_timer *rt_timer_start(int64_t ns, int64_t period);
+rt_chan *rt_timer_chan(rt_timer *t);
+/* Disarms t: true when that stopped it before it fired (a ticker: while
+** it was running); a value it sent already stays in the channel. */
+bool rt_timer_stop(rt_timer *t);
+/* Stops t, then arms it to fire ns from now (with its period): true when
+** it was armed.  Drain the channel first if a stale value must not be
+** read as the new one. */
+bool rt_timer_reset(rt_timer *t, int64_t ns);
+/* Stops t and frees it with its channel; no G may be waiting on it.  The
+** calls on one timer (stop, reset, free) must not run at once on several
+** Gs; its firing may run at any time, and is ordered with them. */
+void rt_timer_free(rt_timer *t);
+
 /* ---- sync: zero-initialised values are ready to use ---- */
 /* An M-level lock (spin, then futex); its functions are in rt_module.h. */
 typedef struct rt_lock {
