@@ -73,14 +73,20 @@ struct m {
   int placed;               /* P whose place the thread is bound for; -1 none */
 };
 
+/* Each P on lines of its own (PROC_LINE, two: the adjacent-line
+** prefetcher), its timer heap on its own too: the owner writes its
+** counters and queues on every switch, while other Ms read only the
+** heap's next deadline when they go idle. */
+#define PROC_LINE 128
+
 struct proc {
-  rt_sp sp;                 /* the policy's view of this P: must be first */
+  _Alignas(PROC_LINE) rt_sp sp; /* the policy's view of this P: must be first */
   proc *idlenext;           /* idle-P list link */
   rt_g *gfree;              /* dead Gs with their stacks, for reuse */
   int ngfree;               /* length of gfree */
   uint64_t goid_next;       /* next G id of this P's batch */
   uint64_t goid_end;        /* end of the batch */
-  tmheap tm;                /* timers added by Gs that ran here (timer.c) */
+  _Alignas(PROC_LINE) tmheap tm; /* timers added by Gs that ran here (timer.c) */
 };
 
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
@@ -465,7 +471,8 @@ static rt_g *find_runnable(m *mm) {
     /* Work may have been readied between our look and the put: a spinning
     ** M and the last M standing look once more (Go does the same). */
     int64_t next_timer = timers_earliest();
-    if ((was_spinning || all_idle) && (any_runnable() || next_timer <= rt_now())) {
+    if ((was_spinning || all_idle) &&
+        (any_runnable() || (next_timer != TM_NONE && next_timer <= rt_now()))) {
       proc *np = pidle_get();
       rt_lock_release(&S.idle);
       m_takep(mm, np);
@@ -837,7 +844,8 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   S.ops = ops;
   S.nprocs = procs;
   S.stack_size = (stack + ctx_page_size() - 1) & ~(ctx_page_size() - 1);
-  S.ps = zalloc(sizeof(proc) * procs);
+  S.ps = aligned_alloc(PROC_LINE, sizeof(proc) * procs);  /* a multiple of PROC_LINE */
+  if (S.ps) memset(S.ps, 0, sizeof(proc) * procs);
   S.all = zalloc(sizeof(rt_sp *) * procs);
   S.allm = zalloc(sizeof(m *) * procs);
   S.shared = zalloc(ops->shared_size);
