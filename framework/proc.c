@@ -48,7 +48,7 @@ typedef struct proc proc;
 typedef struct m m;
 
 /* What the next context must do for the G that switched away. */
-enum { ACT_NONE, ACT_READY, ACT_PARK, ACT_PARKFN, ACT_EXIT };
+enum { ACT_NONE, ACT_READY, ACT_PARK, ACT_PARKFN, ACT_EXIT, ACT_INJECT };
 
 struct m {
   void *g0sp;               /* saved sp of this M's scheduler context */
@@ -71,6 +71,7 @@ struct m {
   size_t g0size;            /* its size */
   void *g0fiber;            /* TSan fiber of the scheduler context */
   int placed;               /* P whose place the thread is bound for; -1 none */
+  proc *sysp;               /* the P its G left for a syscall, taken back first */
 };
 
 /* Each P on lines of its own (PROC_LINE, two: the adjacent-line
@@ -92,6 +93,7 @@ struct proc {
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
 #define PROC_MAXPROCS RT_MAXPROCS
+#define PROC_MAXM 10000     /* Ms at most: Ps plus Ms blocked in syscalls (Go's limit) */
 
 static struct {
   const rt_sched_ops *ops;  /* the policy */
@@ -115,6 +117,9 @@ static struct {
   rt_g *allg;               /* every G made in this run */
   _Atomic uint64_t goid;    /* G id counter (batches go to Ps) */
   rt_g *main_g;             /* the G running main */
+  rt_gqueue inject;         /* Gs back from a syscall that found no P: any P
+                               takes them (Go's global run queue, for these) */
+  _Atomic int insyscall;    /* Gs in a syscall, their Ms without a P */
   bool running;             /* a runtime is up in this process */
   uint64_t *last_cnt;       /* counters of the last run, per P */
   int last_nprocs;          /* number of Ps of the last run */
@@ -132,6 +137,7 @@ static __attribute__((noinline)) m *cur_m(void) {
 }
 
 static void m_wakeup(m *w, proc *p, bool spinning);
+static void wakep(proc *caller);
 
 /* M mm, on its own thread, takes P p (NULL: none).  The thread is bound
 ** to the P's place (topo.c) only when it differs from the P it was bound
@@ -191,9 +197,18 @@ static void after_action(m *mm);
 ** parks holds its wait's lock (a channel's) until the action releases it,
 ** and a timer's function may need that lock (a timer sends on its
 ** channel).  Every switch passes here, so a busy P runs its timers too. */
+static void inject_drain(proc *p);
+
 static void after_switch(m *mm) {
   after_action(mm);
-  if (mm->p) timers_check(mm->p);
+  if (!mm->p) return;
+  timers_check(mm->p);
+  if (__builtin_expect(rt_gq_len(&S.inject) > 0, 0)) inject_drain(mm->p);
+}
+
+/* Gs back from syscalls that found no P become runnable on p. */
+static void inject_drain(proc *p) {
+  for (rt_g *g; (g = rt_gq_pop(&S.inject)) != NULL;) S.ops->ready(&p->sp, g, RT_WHY_INJECT);
 }
 
 /* The post-switch action itself. */
@@ -218,6 +233,15 @@ static void after_action(m *mm) {
     break;
   case ACT_EXIT:
     g_recycle(mm->p, g);
+    break;
+  case ACT_INJECT:  /* back from a syscall, no P: any P will take it */
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    rt_gq_push(&S.inject, g);
+    /* Visible on S.inject before it stops counting as in a syscall, and
+    ** both before npidle is read: an M going idle reads them in the other
+    ** order (find_runnable), so one of the two sees the other. */
+    atomic_fetch_sub(&S.insyscall, 1);
+    if (atomic_load(&S.npidle) > 0 && atomic_load(&S.nmspinning) == 0) wakep(NULL);
     break;
   }
 }
@@ -291,6 +315,7 @@ static bool timers_steal(proc *p) {
 static inline rt_g *g_pick(m *mm, bool *inherit) {
   *inherit = false;
   if (atomic_load_explicit(&S.done, memory_order_relaxed)) return NULL;
+  if (__builtin_expect(rt_gq_len(&S.inject) > 0, 0)) inject_drain(mm->p);
   return S.ops->pick(&mm->p->sp, inherit);
 }
 
@@ -319,6 +344,7 @@ static void pidle_put(proc *p) {  /* S.idle held */
 }
 
 static bool any_runnable(void) {
+  if (rt_gq_len(&S.inject) > 0) return true;
   for (int i = 0; i < S.nprocs; i++)
     if (S.ops->runnable(&S.ps[i].sp)) return true;
   return false;
@@ -328,6 +354,23 @@ static void *m_main(void *arg);
 
 /* Gives an idle P to an idle M (or a new one) that will spin looking for
 ** work.  Called when work appears and nobody is spinning (Go's wakep). */
+/* S.idle held.  A new M (thread) that starts with P p; NULL at the
+** limit.  Created under S.idle so that runtime_done, which takes S.idle
+** after setting done, knows every M that rt_run must join has a thread. */
+static m *m_new(proc *p, bool spinning) {
+  if (S.nm >= PROC_MAXM) return NULL;
+  m *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->id = S.nm;
+  w->placed = -1;
+  w->nextp = p;
+  w->spinning = spinning;
+  if (pthread_create(&w->thread, NULL, m_main, w) != 0)
+    sched_fatal("cannot create an OS thread for a new M");
+  S.allm[S.nm++] = w;
+  return w;
+}
+
 static void wakep(proc *caller) {
   int zero = 0;
   if (!atomic_compare_exchange_strong(&S.nmspinning, &zero, 1)) return;
@@ -336,27 +379,15 @@ static void wakep(proc *caller) {
   m *w = p ? S.midle : NULL;
   if (w) {
     S.midle = w->idlenext;
-  } else if (p && S.nm < S.nprocs) {  /* every M holds a P: at most nprocs */
-    /* Created under S.idle so that runtime_done, which takes S.idle after
-    ** setting done, knows every M that rt_run must join has a thread. */
-    w = calloc(1, sizeof *w);
-    if (w) {
-      w->id = S.nm;
-      w->placed = -1;
-      w->nextp = p;
-      w->spinning = true;
-      if (pthread_create(&w->thread, NULL, m_main, w) != 0)
-        sched_fatal("cannot create an OS thread for a new M");
-      S.allm[S.nm++] = w;
-      caller->sp.cnt[RT_CNT_WAKEUPS]++;
-      rt_lock_release(&S.idle);
-      return;
-    }
+  } else if (p && m_new(p, true)) {
+    if (caller) caller->sp.cnt[RT_CNT_WAKEUPS]++;
+    rt_lock_release(&S.idle);
+    return;
   }
   if (p && !w) pidle_put(p);  /* no M to be had: give the P back */
   rt_lock_release(&S.idle);
   if (w) {
-    caller->sp.cnt[RT_CNT_WAKEUPS]++;
+    if (caller) caller->sp.cnt[RT_CNT_WAKEUPS]++;
     m_wakeup(w, p, true);
   } else {
     atomic_fetch_sub(&S.nmspinning, 1);
@@ -428,12 +459,39 @@ static bool m_sleep(m *mm, int64_t until) {
   }
 }
 
+/* M mm holds no P (its G came back from a syscall and went to S.inject):
+** takes an idle P, or sleeps until it is handed one.  false once the
+** runtime is done. */
+static bool m_idle_nop(m *mm) {
+  rt_lock_acquire(&S.idle);
+  if (atomic_load(&S.done)) {
+    rt_lock_release(&S.idle);
+    return false;
+  }
+  proc *p = pidle_get();
+  if (!p) {
+    atomic_store(&mm->wake, 0);
+    mm->idlenext = S.midle;
+    S.midle = mm;
+  }
+  rt_lock_release(&S.idle);
+  if (!p) {
+    m_sleep(mm, TM_NONE);  /* without a limit it returns only when woken */
+    p = mm->nextp;
+    mm->nextp = NULL;
+  }
+  m_takep(mm, p);
+  return p != NULL;
+}
+
 /* Finds a G for M mm (which holds a P), stealing or sleeping as needed.
 ** Returns NULL once the runtime is done. */
 static rt_g *find_runnable(m *mm) {
   for (;;) {
     if (atomic_load(&S.done)) return NULL;
+    if (!mm->p && !m_idle_nop(mm)) return NULL;
     proc *p = mm->p;
+    if (rt_gq_len(&S.inject) > 0) inject_drain(p);
     bool inherit = false;
     timers_check(p);
     rt_g *g = S.ops->pick(&p->sp, &inherit);
@@ -471,6 +529,7 @@ static rt_g *find_runnable(m *mm) {
     /* Work may have been readied between our look and the put: a spinning
     ** M and the last M standing look once more (Go does the same). */
     int64_t next_timer = timers_earliest();
+    int insyscall = atomic_load(&S.insyscall);  /* before S.inject: see ACT_INJECT */
     if ((was_spinning || all_idle) &&
         (any_runnable() || (next_timer != TM_NONE && next_timer <= rt_now()))) {
       proc *np = pidle_get();
@@ -482,9 +541,9 @@ static rt_g *find_runnable(m *mm) {
       }
       continue;
     }
-    if (all_idle && next_timer == TM_NONE) {
-      /* No P runs a G and no timer is pending, so nothing can make one
-      ** runnable: every live G is blocked for good. */
+    if (all_idle && next_timer == TM_NONE && insyscall == 0) {
+      /* No P runs a G, no G is in a syscall and no timer is pending, so
+      ** nothing can make one runnable: every live G is blocked for good. */
       rt_lock_release(&S.idle);
       report_deadlock();
     }
@@ -643,6 +702,9 @@ void rt_go(rt_fn fn, void *arg) {
 void rt_yield(void) {
   m *mm = cur_m();
   rt_g *self = mm->cur;
+  /* A yield that finds nothing else to run does not switch, so it runs
+  ** the due timers itself (it holds no lock a timer could need). */
+  timers_check(mm->p);
   bool inherit;
   rt_g *next = g_pick(mm, &inherit);
   if (!next && !atomic_load_explicit(&S.done, memory_order_relaxed))
@@ -704,6 +766,71 @@ void sched_ready(rt_g *g) {
 }
 
 struct tmheap *sched_timers(rt_sp *p) { return &((proc *)p)->tm; }
+
+/* ==== blocking system calls ========================================== */
+
+/* P p, left by an M entering a syscall: to a new or idle M when it has
+** work (runnable Gs, Gs back from syscalls, timers), else to the idle
+** list, where the next wakep finds it (Go's handoffp). */
+static void handoff(proc *p) {
+  bool work = S.ops->runnable(&p->sp) || rt_gq_len(&S.inject) > 0 ||
+              timer_next(&p->tm) != TM_NONE;
+  rt_lock_acquire(&S.idle);
+  m *w = NULL;
+  if (work && !atomic_load(&S.done)) {
+    w = S.midle;
+    if (w) S.midle = w->idlenext;
+    else if (m_new(p, false)) {
+      rt_lock_release(&S.idle);
+      return;
+    }
+  }
+  if (!w) pidle_put(p);
+  rt_lock_release(&S.idle);
+  if (w) m_wakeup(w, p, false);
+}
+
+void rt_syscall_enter(void) {
+  m *mm = cur_m();
+  if (!mm || !mm->cur || !mm->p) sched_fatal("rt_syscall_enter called outside a running G");
+  proc *p = mm->p;
+  atomic_fetch_add(&S.insyscall, 1);
+  p->sp.cnt[RT_CNT_PARKS]++;
+  mm->sysp = p;
+  mm->p = NULL;  /* the G runs on, on this M, without a P */
+  handoff(p);
+}
+
+/* Takes P want off the idle list if it is there, else any idle P.  S.idle
+** held. */
+static proc *pidle_take(proc *want) {
+  proc **at = &S.pidle;
+  while (*at && *at != want) at = &(*at)->idlenext;
+  if (!*at) return pidle_get();
+  *at = want->idlenext;
+  atomic_fetch_sub(&S.npidle, 1);
+  return want;
+}
+
+void rt_syscall_exit(void) {
+  m *mm = cur_m();
+  rt_g *self = mm ? mm->cur : NULL;
+  if (!self || mm->p) sched_fatal("rt_syscall_exit without rt_syscall_enter");
+  rt_lock_acquire(&S.idle);
+  proc *p = pidle_take(mm->sysp);
+  rt_lock_release(&S.idle);
+  mm->sysp = NULL;
+  if (p) {  /* the old P, or another idle one: run on (a P is busy again
+            ** before the G stops counting as in a syscall) */
+    m_takep(mm, p);
+    atomic_fetch_sub(&S.insyscall, 1);
+    return;
+  }
+  /* Every P is busy: wait on S.inject for one; this M goes idle. */
+  mm->act = ACT_INJECT;
+  mm->actg = self;
+  g_switch(mm, self, NULL, false, false);
+}
 
 uint32_t sched_fastrand(uint32_t n) {
   return (uint32_t)(((uint64_t)rt_rand(&cur_m()->p->sp) * n) >> 32);
@@ -847,7 +974,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   S.ps = aligned_alloc(PROC_LINE, sizeof(proc) * procs);  /* a multiple of PROC_LINE */
   if (S.ps) memset(S.ps, 0, sizeof(proc) * procs);
   S.all = zalloc(sizeof(rt_sp *) * procs);
-  S.allm = zalloc(sizeof(m *) * procs);
+  S.allm = zalloc(sizeof(m *) * PROC_MAXM);
   S.shared = zalloc(ops->shared_size);
   m *m0 = zalloc(sizeof *m0);
   bool ok = S.ps && S.all && S.allm && S.shared && m0;

@@ -237,6 +237,14 @@ int rt_heap_classes(rt_aclass *out, int max);
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */
 void rt_yield(void);              /* let other Gs run (Go's Gosched) */
 void rt_sleep(int64_t ns);        /* park the running G for at least ns (Go's time.Sleep) */
+/* Around a system call that may block (read on a pipe, a socket without
+** the netpoller): enter gives the G's P to another M, so the P's other Gs
+** run meanwhile (Go's entersyscallblock); exit takes the old P back if it
+** is idle, else any idle P, else waits until a P takes the G.  Between
+** the two the G must call nothing of rtlab.  Ms are created as needed, up
+** to 10000; rt_run returns only once every such call has returned. */
+void rt_syscall_enter(void);
+void rt_syscall_exit(void);
 int64_t rt_now(void);             /* monotonic clock, ns (any thread) */
 uint64_t rt_gid(void);            /* id of the running G (main is 1) */
 int rt_procs(void);               /* number of Ps of the running runtime */
