@@ -47,7 +47,7 @@ bad 9 "procs = { 1, 2 }" "procz = { 1, 2 }" \
   "unknown setting 'procz' (allowed: sched, alloc, procs, stack, placement, topology)"
 bad 9 "procs = { 1, 2 }" "procs = 2" "an axis is a list of values, e.g. procs = { 1, 2 }"
 bad 6 '"yield", n = 1000' '"yeld", n = 1000' \
-  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, fault"
+  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, syscall, fault"
 bad 6 '"yield", n = 1000' '"yield", m = 1000' \
   "workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 bad 11 '"none"' '"nun"' "placement: unknown value 'nun' (allowed: none|compact|scatter|numa)"
