@@ -21,6 +21,12 @@
 ** while 2 * spinning < busy Ps; the last M to stop spinning after finding
 ** work wakes another so that the search goes on (wakep).
 **
+** Timers and system calls.  Every switch runs its P's due timers once the
+** switch's post-action is done (timer.c); an M giving up its P runs other
+** Ps' due ones, and an idle M sleeps until the earliest deadline.  A G in a
+** blocking system call (rt_syscall_enter) gives its P to another M; coming
+** back without a P to take, it waits on S.inject, which every P drains.
+**
 ** Placement.  rt_run sets up the placement plan (topo.c) before the
 ** policy's init; an M binds its thread to its P's place when it takes a P
 ** with another place than the one it is bound for (m_takep), so binding
@@ -451,10 +457,8 @@ static bool m_sleep(m *mm, int64_t until) {
       m_takep(mm, p);
       return false;
     }
-    if (atomic_load(&S.done)) {  /* shutdown: runtime_done wakes the list */
-      until = TM_NONE;
-      continue;
-    }
+    /* Every P is busy (their own loops run the timers), or the runtime is
+    ** done (runtime_done wakes the whole list): sleep without a limit. */
     until = TM_NONE;
   }
 }
