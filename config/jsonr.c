@@ -5,6 +5,7 @@
 ** so a document is freed with one call whatever its shape.
 */
 #include "jsonr.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,40 +18,19 @@
 
 #define JSONR_CHUNK 8192   /* bytes of the first chunks; big strings get their own */
 
-typedef struct jsonr_chunk {
-  struct jsonr_chunk *prev;  /* the chunk filled before this one */
-  size_t used;               /* bytes handed out from data */
-  size_t cap;                /* bytes in data */
-  _Alignas(16) unsigned char data[];  /* the memory */
-} jsonr_chunk;
-
 struct jsonr_doc {
   jsonr_val *root;           /* the value of the text */
-  jsonr_chunk *top;          /* the chunk being filled */
+  pool_chunk *top;           /* its values and strings */
 };
 
+/* Every size is rounded to 16, so every value is aligned. */
 static void *arena_alloc(jsonr_doc *d, size_t size) {
-  size = (size + 15) & ~(size_t)15;
-  jsonr_chunk *c = d->top;
-  if (!c || c->cap - c->used < size) {
-    size_t cap = size > JSONR_CHUNK ? size : JSONR_CHUNK;
-    if (!(c = malloc(sizeof *c + cap))) return NULL;
-    c->prev = d->top;
-    c->used = 0;
-    c->cap = cap;
-    d->top = c;
-  }
-  void *p = c->data + c->used;
-  c->used += size;
-  return p;
+  return pool_alloc(&d->top, (size + 15) & ~(size_t)15, JSONR_CHUNK);
 }
 
 void jsonr_free(jsonr_doc *d) {
   if (!d) return;
-  for (jsonr_chunk *c = d->top, *prev; c; c = prev) {
-    prev = c->prev;
-    free(c);
-  }
+  pool_free(&d->top);
   free(d);
 }
 

@@ -29,18 +29,9 @@ const char *const report_statuses[4] = {"ok", "crash", "timeout", "error"};
 
 static const char *pool_dup(report_set *s, const char *str) {
   size_t n = strlen(str) + 1;
-  report_chunk *c = s->pool;
-  if (!c || c->cap - c->used < n) {
-    size_t cap = n > POOL_CHUNK ? n : POOL_CHUNK;
-    if (!(c = malloc(sizeof *c + cap))) return NULL;
-    c->prev = s->pool;
-    c->used = 0;
-    c->cap = cap;
-    s->pool = c;
-  }
-  char *p = c->data + c->used;
+  char *p = pool_alloc(&s->pool, n, POOL_CHUNK);
+  if (!p) return NULL;
   memcpy(p, str, n);
-  c->used += n;
   return p;
 }
 
@@ -337,10 +328,7 @@ int report_load(report_set *s, const char *dir, const char *metric, char *err, s
 }
 
 void report_set_free(report_set *s) {
-  for (report_chunk *c = s->pool, *prev; c; c = prev) {
-    prev = c->prev;
-    free(c);
-  }
+  pool_free(&s->pool);
   jsonr_free(s->edoc);
   free(s->etext);
   free(s->text);

@@ -8,6 +8,7 @@
 #define RTLAB_REPORT_INT_H
 
 #include "jsonr.h"
+#include "pool.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,12 +35,6 @@ typedef struct report_rec {
   size_t len;              /* its length */
 } report_rec;
 
-/* A chunk of the string pool. */
-typedef struct report_chunk {
-  struct report_chunk *prev;  /* filled before this one */
-  size_t used, cap;        /* bytes taken, bytes in data */
-  char data[];             /* the strings */
-} report_chunk;
 
 /* One directory's result set: experiment.json and results.jsonl. */
 typedef struct report_set {
@@ -64,7 +59,7 @@ typedef struct report_set {
   int *hash;               /* open addressing: index into recs by key, -1 empty */
   int hcap;                /* slots in hash (a power of two, or 0) */
   size_t partial;          /* bytes of a partial last line ignored, or 0 */
-  report_chunk *pool;      /* strings of the records */
+  pool_chunk *pool;        /* strings of the records */
 } report_set;
 
 /* A cell of the table: the records of one cell id. */
