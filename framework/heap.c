@@ -112,16 +112,13 @@ static void heap_sum(rt_astats *out) {
     out->inuse_bytes += s->inuse_bytes;
     out->sys_bytes += s->sys_bytes;
     out->released_bytes += s->released_bytes;
-    out->peak_live = s->peak_live;  /* exact with one P */
-    out->peak_sys = s->peak_sys;
     out->allocs += s->allocs;
     out->frees += s->frees;
     out->failed += s->failed;
   }
-  if (H.nprocs > 1) {
-    out->peak_live = atomic_load_explicit(&H.peak_live, memory_order_relaxed);
-    out->peak_sys = atomic_load_explicit(&H.peak_sys, memory_order_relaxed);
-  }
+  bool one = H.nprocs == 1;  /* then P 0's own peaks are exact */
+  out->peak_live = one ? H.aps[0].ap.st.peak_live : atomic_load(&H.peak_live);
+  out->peak_sys = one ? H.aps[0].ap.st.peak_sys : atomic_load(&H.peak_sys);
   if (out->live_bytes > out->peak_live) out->peak_live = out->live_bytes;
   if (out->sys_bytes > out->peak_sys) out->peak_sys = out->sys_bytes;
 }
@@ -129,14 +126,9 @@ static void heap_sum(rt_astats *out) {
 /* The per-class figures of every P, summed into H.classes. */
 static void heap_sum_classes(void) {
   static rt_aclass one[RT_ACLASS_MAX];
-  H.nclasses = 0;
-  for (int i = 0; H.ops->classes && i < H.nprocs; i++) {
+  H.nclasses = H.ops->classes ? H.ops->classes(&H.aps[0].ap, H.classes, RT_ACLASS_MAX) : 0;
+  for (int i = 1; H.nclasses && i < H.nprocs; i++) {
     int n = H.ops->classes(&H.aps[i].ap, one, RT_ACLASS_MAX);
-    if (i == 0) {
-      memcpy(H.classes, one, (size_t)n * sizeof *one);
-      H.nclasses = n;
-      continue;
-    }
     for (int k = 0; k < n && k < H.nclasses; k++) {
       H.classes[k].allocs += one[k].allocs;
       H.classes[k].frees += one[k].frees;

@@ -202,14 +202,11 @@ static void after_action(m *mm);
 ** then the P's due timers: here, not before the switch, because a G that
 ** parks holds its wait's lock (a channel's) until the action releases it,
 ** and a timer's function may need that lock (a timer sends on its
-** channel).  Every switch passes here, so a busy P runs its timers too. */
-static void inject_drain(proc *p);
-
+** channel).  Every switch passes here, so a busy P runs its timers too.
+** (S.inject needs no look here: g_pick and find_runnable drain it.) */
 static void after_switch(m *mm) {
   after_action(mm);
-  if (!mm->p) return;
-  timers_check(mm->p);
-  if (__builtin_expect(rt_gq_len(&S.inject) > 0, 0)) inject_drain(mm->p);
+  if (mm->p) timers_check(mm->p);
 }
 
 /* Gs back from syscalls that found no P become runnable on p. */
@@ -706,13 +703,15 @@ void rt_go(rt_fn fn, void *arg) {
 void rt_yield(void) {
   m *mm = cur_m();
   rt_g *self = mm->cur;
-  /* A yield that finds nothing else to run does not switch, so it runs
-  ** the due timers itself (it holds no lock a timer could need). */
-  timers_check(mm->p);
   bool inherit;
   rt_g *next = g_pick(mm, &inherit);
-  if (!next && !atomic_load_explicit(&S.done, memory_order_relaxed))
-    return;  /* nothing else to run here: carry on */
+  if (!next && !atomic_load_explicit(&S.done, memory_order_relaxed)) {
+    /* Nothing else here, so no switch and no after_switch: run the due
+    ** timers now (a yield holds no lock a timer could need), then look
+    ** again. */
+    timers_check(mm->p);
+    if (!(next = g_pick(mm, &inherit))) return;  /* carry on */
+  }
   mm->act = ACT_READY;
   mm->actg = self;
   mm->actwhy = RT_WHY_YIELD;
