@@ -18,11 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Each P's view and state on cache lines of their own: every allocation
-** writes the P's counters (and its state), and two Ps writing one line
-** would bounce it between their cores on every rt_alloc (false sharing:
-** it tripled segregated's churn time at 2 Ps in one run out of two). */
-#define HEAP_LINE 128            /* two lines: the adjacent-line prefetcher */
+/* Each P's view and state on lines of their own (HEAP_LINE): every
+** allocation writes them (false sharing tripled segregated's churn time at
+** 2 Ps in one run out of two). */
 typedef struct heap_slot {
   _Alignas(HEAP_LINE) rt_ap ap;  /* a P's view */
   _Atomic int64_t pub_live;      /* ap.st.live_bytes, published for other Ps */
@@ -36,8 +34,7 @@ typedef struct heap_slot {
 ** most the last few allocations before a peak. */
 #define HEAP_SAMPLE 64
 
-/* zeroed bytes aligned to HEAP_LINE, whole lines; NULL when out of memory */
-static void *heap_lines(size_t n) {
+void *heap_lines(size_t n) {
   n = (n + HEAP_LINE - 1) / HEAP_LINE * HEAP_LINE;
   void *x = aligned_alloc(HEAP_LINE, n ? n : HEAP_LINE);
   if (x) memset(x, 0, n);

@@ -8,6 +8,16 @@
 #include "ctx.h"   /* RT_TSAN */
 #include "rt_module.h"
 
+/* Per-P tables (the heap's P views, the scheduler's Ps) take whole cache
+** lines, two at a time for the adjacent-line prefetcher: the owner of a P
+** writes its entry on every operation, and two Ps writing one line would
+** bounce it between their cores (false sharing). */
+#define HEAP_LINE 128
+
+/* n zeroed bytes aligned to HEAP_LINE, in whole lines; NULL when out of
+** memory.  free() gives them back. */
+void *heap_lines(size_t n);
+
 /* Resolves spec (NULL: "system"), makes one rt_ap per P and runs the
 ** allocator's init on each, P 0 first.  RT_OK, or a code with a message
 ** (nothing is left behind). */

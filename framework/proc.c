@@ -80,20 +80,18 @@ struct m {
   proc *sysp;               /* the P its G left for a syscall, taken back first */
 };
 
-/* Each P on lines of its own (PROC_LINE, two: the adjacent-line
-** prefetcher), its timer heap on its own too: the owner writes its
-** counters and queues on every switch, while other Ms read only the
-** heap's next deadline when they go idle. */
-#define PROC_LINE 128
+/* Each P on lines of its own (HEAP_LINE), its timer heap on its own too:
+** the owner writes its counters and queues on every switch, while other
+** Ms read only the heap's next deadline when they go idle. */
 
 struct proc {
-  _Alignas(PROC_LINE) rt_sp sp; /* the policy's view of this P: must be first */
+  _Alignas(HEAP_LINE) rt_sp sp; /* the policy's view of this P: must be first */
   proc *idlenext;           /* idle-P list link */
   rt_g *gfree;              /* dead Gs with their stacks, for reuse */
   int ngfree;               /* length of gfree */
   uint64_t goid_next;       /* next G id of this P's batch */
   uint64_t goid_end;        /* end of the batch */
-  _Alignas(PROC_LINE) tmheap tm; /* timers added by Gs that ran here (timer.c) */
+  _Alignas(HEAP_LINE) tmheap tm; /* timers added by Gs that ran here (timer.c) */
 };
 
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
@@ -974,8 +972,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   S.ops = ops;
   S.nprocs = procs;
   S.stack_size = (stack + ctx_page_size() - 1) & ~(ctx_page_size() - 1);
-  S.ps = aligned_alloc(PROC_LINE, sizeof(proc) * procs);  /* a multiple of PROC_LINE */
-  if (S.ps) memset(S.ps, 0, sizeof(proc) * procs);
+  S.ps = heap_lines(sizeof(proc) * procs);
   S.all = zalloc(sizeof(rt_sp *) * procs);
   S.allm = zalloc(sizeof(m *) * PROC_MAXM);
   S.shared = zalloc(ops->shared_size);

@@ -31,11 +31,6 @@ static const rt_param c_params[] = {
   {"gs", RT_PT_INT, 1, 1, 1024, NULL, "Gs churning at once, each with its own slots"},
 };
 
-/* Per-G records written on every operation (a random state) are padded
-** to WL_LINE bytes: two Gs on two Ps writing one cache line would make
-** every allocator look slow at 2 Ps (false sharing). */
-#define WL_LINE 128
-
 /* One churning G. */
 typedef union c_g {
   struct {

@@ -30,7 +30,7 @@ typedef union t_g {
     int early;             /* wake-ups before their deadline */
     rt_waitgroup *wg;      /* done signal */
   };
-  char line[128];          /* padding */
+  char line[WL_LINE];      /* padding */
 } t_g;
 
 static void t_run1(void *arg) {

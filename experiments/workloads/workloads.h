@@ -61,6 +61,11 @@ typedef struct wl_result {
 ** vals as its main G.  Returns res->rc. */
 int wl_run(const rt_config *cfg, const wl_desc *w, const rt_pval *vals, wl_result *res);
 
+/* Per-G records a workload writes on every operation (a random state) are
+** padded to WL_LINE bytes: two Gs on two Ps writing one cache line would
+** make what they measure look slow at 2 Ps (false sharing). */
+#define WL_LINE 128
+
 /* From a workload's run: n latency samples (ns; sorted here in place)
 ** whose median, 99th percentile and maximum the trial reports as
 ** `latency` {p50_ns, p99_ns, max_ns}.  Percentiles are nearest-rank. */
