@@ -74,7 +74,25 @@ static int cell_push(cellv *cv, const expt *e, const char *const *vals, const ch
   return RT_OK;
 }
 
-/* Index of setting `key` in the settings table. */
+/* A trial's key hashes its cell id, which names the workload and the axes
+** only.  An option list (runtime) fixed to a non-empty value, in `fixed`
+** or by RTLAB_RUNTIME, enters the key too, so a sweep resumed with other
+** runtime options runs its trials again; without one, keys stay what they
+** were before option lists existed.  Other fixed settings (placement,
+** topology, ...) never did enter keys and still do not. */
+static uint64_t hash_fixed_options(const expt *e, uint64_t h) {
+  for (int si = 0; si < set_count() && si < EXPT_MAXSET; si++) {
+    const setting *s = set_at(si);
+    bool axis = false;
+    for (int a = 0; a < e->naxes; a++) axis |= e->axes[a].set == s;
+    if (s->type != SET_OPTIONS || axis || !e->fixed[si] || !e->fixed[si][0]) continue;
+    h = expt_hash("\n", h);
+    h = expt_hash(s->key, h);
+    h = expt_hash("=", h);
+    h = expt_hash(e->fixed[si], h);
+  }
+  return h;
+}
 
 int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *workload),
                 expt_plan *out, char *err, size_t errlen) {
@@ -171,6 +189,7 @@ int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *w
       uint64_t h = expt_hash(e->name, EXPT_HASH_INIT);
       h = expt_hash("\n", h);
       h = expt_hash(cv.v[c].id, h);
+      if (!cv.v[c].peer) h = hash_fixed_options(e, h);
       h = expt_hash(rep, h);
       snprintf(tr->key, sizeof tr->key, "%016llx", (unsigned long long)h);
     }

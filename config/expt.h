@@ -71,7 +71,8 @@ typedef struct expt_trial {
   int cell;                /* index into the cells */
   int rep;                 /* repetition, 0-based, counted apart for warm-ups */
   bool warmup;             /* not measured */
-  char key[17];            /* stable id: hex of a hash of name, cell id, rep */
+  char key[17];            /* stable id: hex of a hash of name, cell id, a
+                              fixed runtime (expt.c), rep */
 } expt_trial;
 
 /* The expansion of an experiment. */

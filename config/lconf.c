@@ -139,6 +139,14 @@ static int l_modules(lua_State *L) {
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "workloads");
+  for (int i = 0; i < set_count(); i++) {  /* option lists: runtime = { params = ... } */
+    const setting *s = set_at(i);
+    if (s->type != SET_OPTIONS) continue;
+    int n;
+    const rt_param *ps = s->options->params(&n);
+    push_entry(L, s->key, s->doc, ps, n);
+    lua_setfield(L, -2, s->key);
+  }
   lua_newtable(L);
   for (int i = 0; i < set_count(); i++) {
     const setting *s = set_at(i);

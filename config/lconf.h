@@ -8,7 +8,8 @@
 **
 **   rtlab.experiment{...}   checks an experiment and returns it (expt.h)
 **   rtlab.runtime{...}      checks runtime settings, returns them as a table
-**   rtlab.modules()         modules, parameters, workloads, settings, peers
+**   rtlab.modules()         modules, parameters, workloads, runtime options,
+**                           settings, peers
 **   rtlab.range(a, b [, step])          a, a+step, ..., b (step "*2": a, 2a, ...)
 **   rtlab.sweep(module, param, values)  an axis of module specs over one
 **                                       parameter; reports plot lines over it

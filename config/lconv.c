@@ -93,6 +93,45 @@ static bool spec_params(const setting *s, const char *name, const rt_param **ps,
   return true;
 }
 
+/* An option list written as a table, { preempt = "signal", time_slice_ms
+** = 5 }, as a checked "k=v,..." string (malloc'd) in declaration order.
+** Each pair is checked alone first, so an error names its own line. */
+static char *conv_options(conv *c, int idx, const setting *s) {
+  lua_State *L = c->L;
+  char err[1024], buf[4096];
+  int np;
+  const rt_param *ps = s->options->params(&np);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      if (lua_isinteger(L, -2)) conv_push(c, NULL, (int)lua_tointeger(L, -2));
+      conv_fail(c, "%s: a table value holds only key = value pairs, e.g. { %s = ... }", s->key,
+                np ? ps[0].name : "k");
+    }
+    const char *k = lua_tostring(L, -2);
+    conv_push(c, k, 0);
+    char v[512];
+    if (!lconv_scalar(L, -1, v, sizeof v))
+      conv_fail(c, "%s: option '%s' wants a number, boolean or string, got a %s", s->key, k,
+                luaL_typename(L, -1));
+    snprintf(buf, sizeof buf, "%s=%s", k, v);
+    if (set_check(s, buf, err, sizeof err) != RT_OK) conv_fail(c, "%s", err);
+    conv_pop(c);
+    lua_pop(L, 1);
+  }
+  size_t n = 0;
+  buf[0] = 0;
+  for (int i = 0; i < np && n < sizeof buf; i++) {
+    lua_getfield(L, idx, ps[i].name);
+    char v[512];
+    if (lconv_scalar(L, -1, v, sizeof v))
+      n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s=%s", n ? "," : "", ps[i].name, v);
+    lua_pop(L, 1);
+  }
+  if (set_check(s, buf, err, sizeof err) != RT_OK) conv_fail(c, "%s", err);
+  return strdup(buf);
+}
+
 /* The value at idx as a checked string for setting s (malloc'd).  Module
 ** and workload values may be "name,k=v" or { "name", k = v, ... }; each
 ** pair of a table is checked on its own, so an error names its line. */
@@ -151,15 +190,20 @@ static char *conv_value(conv *c, int idx, const setting *s) {
     if (set_check(s, buf, err, sizeof err) != RT_OK) conv_fail(c, "%s", err);
     return strdup(buf);
   }
+  if (s->type == SET_OPTIONS && lua_istable(L, idx)) return conv_options(c, idx, s);
   if (lua_type(L, idx) == LUA_TNUMBER && s->type == SET_INT && !lua_isinteger(L, idx) &&
       lua_tonumber(L, idx) != floor(lua_tonumber(L, idx))) {
     set_allowed(s, err, sizeof err);
     conv_fail(c, "%s: bad value %g (allowed: %s)", s->key, lua_tonumber(L, idx), err);
   }
-  if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER) {
+  bool opts = s->type == SET_OPTIONS;
+  if (lua_type(L, idx) != LUA_TSTRING && (lua_type(L, idx) != LUA_TNUMBER || opts)) {
     set_allowed(s, err, sizeof err);
     conv_fail(c, "%s: wants %s, got a %s (allowed: %s)", s->key,
-              s->type == SET_INT ? "an integer" : spec ? "a string or { name, k = v }" : "a string",
+              s->type == SET_INT ? "an integer"
+              : spec             ? "a string or { name, k = v }"
+              : opts             ? "a string \"k=v,...\" or { k = v, ... }"
+                                 : "a string",
               luaL_typename(L, idx), err);
   }
   lconv_scalar(L, idx, buf, sizeof buf);
@@ -270,22 +314,33 @@ static void conv_matrix(conv *c, int t, lexpt *x) {
       continue;
     }
     conv_push(c, s->key, 0);
-    if (!lua_istable(L, -1))
+    /* An option list's first option, for examples in messages. */
+    int nopt = 0;
+    const rt_param *opt = s->type == SET_OPTIONS ? s->options->params(&nopt) : NULL;
+    const char *o1 = opt && nopt ? opt[0].name : "k";
+    if (!lua_istable(L, -1)) {
+      if (opt)
+        conv_fail(c, "an axis is a list of values, e.g. %s = { { %s = ... }, \"%s=...\" }",
+                  s->key, o1, o1);
       conv_fail(c, "an axis is a list of values, e.g. %s = { %s }", s->key,
                 s->type == SET_INT ? "1, 2" : "\"a\", \"b\"");
+    }
     int a = lua_gettop(L);
     int n = (int)lua_rawlen(L, a);
-    if (n == 0) conv_fail(c, "the axis is empty");
     lua_pushnil(L);
     while (lua_next(L, a)) {  /* named keys: only `sweep`, from rtlab.sweep */
       if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "sweep") != 0) {
         conv_push(c, lua_tostring(L, -2), 0);
+        if (opt)
+          conv_fail(c, "a list of values cannot hold key '%s'; options are one value: "
+                    "%s = { { %s = ... } }", lua_tostring(L, -2), s->key, lua_tostring(L, -2));
         conv_fail(c, "a list of values cannot hold key '%s'; a module with parameters "
                   "is one value: %s = { { \"NAME\", %s = ... } }",
                   lua_tostring(L, -2), s->key, lua_tostring(L, -2));
       }
       lua_pop(L, 1);
     }
+    if (n == 0) conv_fail(c, "the axis is empty");
     expt_axis *ax = &e->axes[e->naxes++];
     ax->set = s;
     ax->vals = calloc((size_t)n, sizeof *ax->vals);

@@ -292,6 +292,17 @@ oom:
 
 /* ==== header and table =============================================== */
 
+/* " (k=v, k=v)" for a JSON object of resolved values, then the line's end. */
+static void print_kvs(FILE *out, const jsonr_val *obj) {
+  char buf[1024];
+  bool any = jsonr_is(obj, JSONR_OBJ) && obj->n;
+  for (const jsonr_val *p = any ? obj->kids : NULL; p; p = p->next) {
+    val_text(p, buf, sizeof buf);
+    fprintf(out, "%s%s=%s", p == obj->kids ? " (" : ", ", p->key, buf);
+  }
+  fprintf(out, "%s\n", any ? ")" : "");
+}
+
 static void print_header(const report_set *s, FILE *out, const char *now, bool has_base) {
   const jsonr_val *h = jsonr_get(s->expt, "header");
   char buf[1024];
@@ -311,12 +322,13 @@ static void print_header(const report_set *s, FILE *out, const char *now, bool h
     const char *kind = jsonr_str(jsonr_get(m, "kind")), *spec = jsonr_str(jsonr_get(m, "spec"));
     if (!spec) spec = jsonr_str(jsonr_get(m, "name"));
     fprintf(out, "- module: %s %s", kind ? kind : "?", spec ? spec : "?");
-    const jsonr_val *ps = jsonr_get(m, "params");
-    for (const jsonr_val *p = jsonr_is(ps, JSONR_OBJ) ? ps->kids : NULL; p; p = p->next) {
-      val_text(p, buf, sizeof buf);
-      fprintf(out, "%s%s=%s", p == ps->kids ? " (" : ", ", p->key, buf);
-    }
-    fprintf(out, "%s\n", jsonr_is(ps, JSONR_OBJ) && ps->n ? ")" : "");
+    print_kvs(out, jsonr_get(m, "params"));
+  }
+  const jsonr_val *rts = jsonr_get(h, "runtime");  /* each runtime value, options resolved */
+  for (const jsonr_val *r = jsonr_is(rts, JSONR_ARR) ? rts->kids : NULL; r; r = r->next) {
+    const char *spec = jsonr_str(jsonr_get(r, "spec"));
+    fprintf(out, "- runtime: %s", spec && *spec ? spec : "defaults");
+    print_kvs(out, jsonr_get(r, "options"));
   }
   const jsonr_val *fixed = jsonr_get(s->expt, "fixed");
   if (jsonr_is(fixed, JSONR_OBJ) && fixed->n) {

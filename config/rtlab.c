@@ -137,6 +137,17 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
       json_obj_end(&j);
     }
     json_arr_end(&j);
+    for (int i = 0; i < set_count(); i++) {  /* option lists: "runtime":{"params":[...]} */
+      const setting *st = set_at(i);
+      if (st->type != SET_OPTIONS) continue;
+      int n;
+      const rt_param *ps = st->options->params(&n);
+      json_key(&j, st->key);
+      json_obj(&j);
+      json_key(&j, "summary"); json_str(&j, st->doc);
+      list_params_json(&j, ps, n);
+      json_obj_end(&j);
+    }
     json_key(&j, "settings");
     json_arr(&j);
     for (int i = 0; i < set_count(); i++) {
@@ -175,13 +186,25 @@ static int verb_list(const cli_verb *v, int argc, char **argv) {
     printf("  %-12s %s\n", w->name, w->summary);
     list_params_text(w->params, w->nparams);
   }
+  for (int i = 0; i < set_count(); i++) {
+    const setting *st = set_at(i);
+    if (st->type != SET_OPTIONS) continue;
+    int n;
+    const rt_param *ps = st->options->params(&n);
+    printf("\n%s options (--%s k=v[,k=v...]; %s = { k = v, ... } in Lua):\n", st->key, st->key,
+           st->key);
+    list_params_text(ps, n);
+  }
   printf("\nsettings (rtlab trial --KEY V, RTLAB_KEY=V, or KEY = V in Lua):\n");
   for (int i = 0; i < set_count(); i++) {
     const setting *st = set_at(i);
     char allowed[512];
     set_allowed(st, allowed, sizeof allowed);
     printf("  %-12s %s\n  %-12s default %s; allowed: %s\n", st->key, st->doc, "",
-           st->def ? st->def : "none", allowed);
+           st->def                     ? st->def
+           : st->type == SET_OPTIONS ? "every option at its own default"
+                                     : "none",
+           allowed);
   }
   return 0;
 }
@@ -197,6 +220,24 @@ static void text_spec(const char *name, const rt_param *ps, int n, const rt_pval
     printf("%s%s=%s", i ? "," : "", ps[i].name, buf);
   }
   printf(")");
+}
+
+/* An option list's value with every option resolved: a JSON member
+** ("runtime":{"preempt":"coop",...}) into j, or " runtime(preempt=coop,...)"
+** on stdout when j is NULL.  val was checked already (NULL: defaults). */
+static void options_out(json_w *j, const setting *s, const char *val) {
+  int n;
+  const rt_param *ps = s->options->params(&n);
+  rt_pval vals[RT_MAX_PARAMS];
+  char err[512];
+  if (s->options->resolve(val, vals, err, sizeof err) != RT_OK) rt_params_defaults(ps, n, vals);
+  if (j) {
+    json_key(j, s->key);
+    set_json_params(j, ps, n, vals);
+  } else {
+    putchar(' ');
+    text_spec(s->key, ps, n, vals);
+  }
 }
 
 static int64_t tv_ns(struct timeval tv) {
@@ -327,6 +368,8 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     json_key(&j, "stack_kb"); json_int(&j, stack_kb);
     json_key(&j, "placement"); json_str(&j, placement);
     json_key(&j, "topology"); json_str(&j, topology ? topology : "machine");
+    for (int i = 0; i < nset; i++)  /* option lists, every option resolved */
+      if (set_at(i)->type == SET_OPTIONS) options_out(&j, set_at(i), val[i]);
     json_key(&j, "bound"); json_bool(&j, res.rc == RT_OK && rt_topo_bound());
     json_key(&j, "status"); json_str(&j, ok ? "ok" : "error");
     if (!ok) { json_key(&j, "error"); json_str(&j, res.err); }
@@ -405,7 +448,10 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
       printf(" %s=", set_kind_at(k)->name);
       text_spec(mods[k].name, mods[k].params, mods[k].nparams, mvals[k]);
     }
-    printf(" procs=%ld: %s", procs, ok ? "ok" : "ERROR");
+    printf(" procs=%ld", procs);
+    for (int i = 0; i < nset; i++)  /* option lists, when given */
+      if (set_at(i)->type == SET_OPTIONS && val[i]) options_out(NULL, set_at(i), val[i]);
+    printf(": %s", ok ? "ok" : "ERROR");
     printf(", %.3f ms, %llu ops, %.1f ns/op, user %.3f ms, sys %.3f ms, maxrss %ld KiB",
            wall / 1e6, (unsigned long long)res.ops, res.ops ? (double)wall / res.ops : 0.0,
            user / 1e6, sys / 1e6, ru1.ru_maxrss);
@@ -431,7 +477,7 @@ static const cli_verb verbs[] = {
   {"list", "[--json]", "list modules of every kind and the workloads, with parameters",
    verb_list},
   {"trial", "--workload NAME[,k=v...] [--sched S] [--alloc A] [--procs N] [--stack KiB] "
-   "[--placement P] [--topology T] [--config FILE.lua] [--json]",
+   "[--placement P] [--topology T] [--runtime k=v[,k=v...]] [--config FILE.lua] [--json]",
    "run one trial in this process and print one result line", verb_trial},
   {"run", "FILE.lua [--out DIR] [--resume] [--reps N] [--dry-run] [--shard I/N] [--emit-slurm]",
    "run an experiment: every trial in a fresh process, results appended as they end", cmd_run},

@@ -59,6 +59,21 @@ static void header_module(json_w *j, const setting *s, const char *spec) {
   json_obj_end(j);
 }
 
+/* One value of an option list with every option resolved, for the header:
+** {"spec":"preempt=signal","options":{"preempt":"signal",...}}; a NULL
+** or "" spec is every option's default. */
+static void header_options(json_w *j, const setting *s, const char *spec) {
+  int n;
+  const rt_param *ps = s->options->params(&n);
+  rt_pval vals[RT_MAX_PARAMS];
+  char err[256];
+  if (s->options->resolve(spec, vals, err, sizeof err) != RT_OK) return;
+  json_obj(j);
+  json_key(j, "spec"); json_str(j, spec ? spec : "");
+  json_key(j, "options"); set_json_params(j, ps, n, vals);
+  json_obj_end(j);
+}
+
 int runinfo_experiment(const char *dir, const expt *e, const expt_plan *pl, int argc,
                            char **argv, const char *self) {
   char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
@@ -167,6 +182,20 @@ int runinfo_experiment(const char *dir, const expt *e, const expt_plan *pl, int 
       header_module(&j, s, e->fixed[i]);
   }
   json_arr_end(&j);
+  for (int i = 0; i < set_count(); i++) {  /* option lists: "runtime":[{spec, options}] */
+    const setting *s = set_at(i);
+    if (s->type != SET_OPTIONS) continue;
+    const expt_axis *ax = NULL;
+    for (int a = 0; a < e->naxes; a++)
+      if (e->axes[a].set == s) ax = &e->axes[a];
+    json_key(&j, s->key);
+    json_arr(&j);
+    if (ax)
+      for (int k = 0; k < ax->n; k++) header_options(&j, s, ax->vals[k]);
+    else
+      header_options(&j, s, e->fixed[i]);
+    json_arr_end(&j);
+  }
   json_obj_end(&j);
   json_obj_end(&j);
   fputc('\n', f);

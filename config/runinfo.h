@@ -16,7 +16,8 @@ void runinfo_utc(char *buf, size_t len);
 /* Writes DIR/experiment.json (through a temporary file and a rename):
 ** axes and their values, fixed settings, metric, baseline, planned trials,
 ** and the header (date, revision, host, CPU, cores, topology, command,
-** peers, every module with its resolved parameters).  argv is the verb's
+** peers, every module with its resolved parameters, every runtime value
+** with its resolved options).  argv is the verb's
 ** (argv[0] = "run"); self is rtlab's path.  0, or -1 with errno set. */
 int runinfo_experiment(const char *dir, const expt *e, const expt_plan *pl, int argc,
                        char **argv, const char *self);

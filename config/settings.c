@@ -75,6 +75,7 @@ static void ap_procs(rt_config *c, const char *v) { c->procs = atoi(v); }
 static void ap_stack(rt_config *c, const char *v) { c->stack_size = (size_t)atol(v) * 1024; }
 static void ap_placement(rt_config *c, const char *v) { c->placement = v; }
 static void ap_topology(rt_config *c, const char *v) { c->topology = v; }
+static void ap_runtime(rt_config *c, const char *v) { c->runtime = v; }
 
 static int ck_topology(const char *v, char *err, size_t errlen) {
   char sub[900];
@@ -83,22 +84,27 @@ static int ck_topology(const char *v, char *err, size_t errlen) {
   return RT_EINVAL;
 }
 
+static const set_options runtime_options = {rt_runtime_params, rt_runtime_resolve};
+
 static const setting settings[] = {
-  {"workload", SET_WORKLOAD, "NAME[,k=v...]", NULL, 0, 0, NULL, NULL,
+  {"workload", SET_WORKLOAD, "NAME[,k=v...]", NULL, 0, 0, NULL, NULL, NULL,
    "what to run (rtlab list)", NULL, NULL},
-  {"sched", SET_MODULE, "NAME[,k=v...]", "go", 0, 0, NULL, &kinds[0],
+  {"sched", SET_MODULE, "NAME[,k=v...]", "go", 0, 0, NULL, &kinds[0], NULL,
    "scheduler policy, or a path to a .so (default go)", NULL, ap_sched},
-  {"alloc", SET_MODULE, "NAME[,k=v...]", "system", 0, 0, NULL, &kinds[1],
+  {"alloc", SET_MODULE, "NAME[,k=v...]", "system", 0, 0, NULL, &kinds[1], NULL,
    "allocator behind rt_alloc, or a path to a .so (default system)", NULL, ap_alloc},
-  {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, "number of Ps (default 1)", NULL,
+  {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, NULL, "number of Ps (default 1)", NULL,
    ap_procs},
-  {"stack", SET_INT, "KiB", "64", 16, 1048576, NULL, NULL, "stack per G in KiB (default 64)",
-   NULL, ap_stack},
-  {"placement", SET_ENUM, "P", "none", 0, 0, "none|compact|scatter|numa", NULL,
+  {"stack", SET_INT, "KiB", "64", 16, 1048576, NULL, NULL, NULL,
+   "stack per G in KiB (default 64)", NULL, ap_stack},
+  {"placement", SET_ENUM, "P", "none", 0, 0, "none|compact|scatter|numa", NULL, NULL,
    "where Ps run on the topology (default none)", NULL, ap_placement},
-  {"topology", SET_STRING, "S", NULL, 0, 0, NULL, NULL,
+  {"topology", SET_STRING, "S", NULL, 0, 0, NULL, NULL, NULL,
    "synthetic hwloc topology, e.g. \"numa:2 core:2 pu:1\" (default: this machine)",
    ck_topology, ap_topology},
+  {"runtime", SET_OPTIONS, "k=v[,k=v...]", NULL, 0, 0, NULL, NULL, &runtime_options,
+   "the runtime's own options: preempt, time_slice_ms, max_ms, sysmon "
+   "(default: each option's default)", NULL, ap_runtime},
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 
@@ -122,6 +128,24 @@ void set_allowed(const setting *s, char *buf, size_t len) {
   case SET_INT: snprintf(buf, len, "an integer in [%ld, %ld]", s->min, s->max); return;
   case SET_ENUM: snprintf(buf, len, "%s", s->choices); return;
   case SET_STRING: snprintf(buf, len, "text"); return;
+  case SET_OPTIONS: {  /* "k=v pairs of preempt=off|coop|signal, time_slice_ms=[1, ...], ..." */
+    int np;
+    const rt_param *ps = s->options->params(&np);
+    n = (size_t)snprintf(buf, len, "k=v pairs of ");
+    for (int i = 0; i < np && n < len; i++) {
+      const rt_param *p = &ps[i];
+      n += (size_t)snprintf(buf + n, len - n, "%s%s=", i ? ", " : "", p->name);
+      if (n >= len) break;
+      char *b = buf + n;
+      size_t l = len - n;
+      if (p->type == RT_PT_INT) n += (size_t)snprintf(b, l, "[%.0f, %.0f]", p->min, p->max);
+      else if (p->type == RT_PT_DOUBLE) n += (size_t)snprintf(b, l, "[%g, %g]", p->min, p->max);
+      else if (p->type == RT_PT_BOOL) n += (size_t)snprintf(b, l, "on|off");
+      else n += (size_t)snprintf(b, l, "%s", p->choices);
+    }
+    if (np == 0 && n < len) snprintf(buf + n, len - n, "none");
+    return;
+  }
   case SET_WORKLOAD:
     for (int i = 0; i < wl_count() && n < len; i++)
       n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", wl_at(i)->name);
@@ -156,6 +180,10 @@ int set_check(const setting *s, const char *val, char *err, size_t errlen) {
   case SET_MODULE: {
     rt_pval vals[RT_MAX_PARAMS];
     return s->kind->resolve(val, NULL, vals, err, errlen);
+  }
+  case SET_OPTIONS: {  /* "" is allowed: every option at its default */
+    rt_pval vals[RT_MAX_PARAMS];
+    return s->options->resolve(val, vals, err, errlen);
   }
   case SET_INT: {
     char *end;
@@ -200,7 +228,8 @@ int set_env_default(const setting *s, const char **out, char *err, size_t errlen
 
 /* ==== JSON ========================================================== */
 
-/* Writes vals as an object of typed values, keyed by parameter name. */
+/* Writes vals as an object keyed by parameter name: numbers as numbers,
+** enums as their choice, booleans as JSON booleans. */
 void set_json_params(json_w *j, const rt_param *ps, int n, const rt_pval *vals) {
   json_obj(j);
   for (int i = 0; i < n; i++) {

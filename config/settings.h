@@ -12,7 +12,9 @@
 **
 ** Module kinds (sched now; alloc and gc later) are settings of type
 ** SET_MODULE with a row in the kinds table, which says how to list and
-** resolve modules of that kind.
+** resolve modules of that kind.  An option list (runtime: the runtime's
+** own options) is a setting of type SET_OPTIONS: "k=v[,k=v...]" checked
+** against a parameter table, with no module name in front.
 */
 #ifndef RTLAB_SETTINGS_H
 #define RTLAB_SETTINGS_H
@@ -47,6 +49,16 @@ int set_nkinds(void);
 const set_kind *set_kind_at(int i);
 const set_kind *set_kind_find(const char *name);
 
+/* ==== option lists ================================================== */
+
+/* The table behind a SET_OPTIONS setting and how to resolve a value. */
+typedef struct set_options {
+  const rt_param *(*params)(int *n);  /* the options, declaration order */
+  /* Parses "k=v[,k=v...]" (NULL or "" = the defaults) into vals: RT_OK,
+  ** or a code with a message naming the option and what is allowed. */
+  int (*resolve)(const char *kvs, rt_pval *vals, char *err, size_t errlen);
+} set_options;
+
 /* ==== settings ======================================================= */
 
 typedef enum set_type {
@@ -55,6 +67,7 @@ typedef enum set_type {
   SET_INT,                 /* integer in [min, max] */
   SET_ENUM,                /* one of choices */
   SET_STRING,              /* free text, checked where it is used */
+  SET_OPTIONS,             /* "k=v[,k=v...]" against `options` ("" = defaults) */
 } set_type;
 
 typedef struct setting {
@@ -65,6 +78,7 @@ typedef struct setting {
   long min, max;           /* SET_INT: allowed range */
   const char *choices;     /* SET_ENUM: "a|b|c" */
   const set_kind *kind;    /* SET_MODULE: its kind */
+  const set_options *options;  /* SET_OPTIONS: its option table */
   const char *doc;         /* one line for usage and `rtlab list` */
   /* Optional: a check beyond the type's (a topology string hwloc must
   ** accept).  RT_OK, or a code with a message. */

@@ -150,6 +150,7 @@ static _Noreturn void block_forever(const char *reason) {
 }
 
 void rt_chan_send(rt_chan *c, const void *elem) {
+  sched_safepoint();  /* channel operations are preemption points, as in Go */
   if (!c) block_forever("chan send (nil chan)");
   if (!elem && c->elemsize)
     sched_fatal("chan send: elem is NULL for a channel of %zu-byte elements", c->elemsize);
@@ -177,6 +178,7 @@ void rt_chan_send(rt_chan *c, const void *elem) {
 }
 
 bool rt_chan_recv(rt_chan *c, void *elem) {
+  sched_safepoint();
   if (!c) block_forever("chan receive (nil chan)");
   chan_lock(c);
   sudog *s = chan_dequeue(&c->sendq);

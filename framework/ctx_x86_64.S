@@ -64,4 +64,65 @@ rt_ctx_entry:
         .cfi_endproc
         .size   rt_ctx_entry, .-rt_ctx_entry
 
+/* Signal preemption (preempt.c).  The handler of the preemption signal
+** makes the interrupted code "call" here: it pushes the interrupted pc
+** below the code's 128-byte red zone and points pc at us.  Unlike a real
+** call nothing was agreed, so everything the interrupted code may hold
+** is saved: the caller-saved registers, the flags and, with xsave, every
+** vector and x87 register the OS enabled (rt_xsave_size bytes, from
+** CPUID; the 64-byte header must be zero for xrstor).  Then
+** sched_async_preempt yields like a call to rt_safepoint, perhaps for
+** long, perhaps resuming on another M; and `ret $128` returns to the
+** interrupted instruction, dropping the red zone gap. */
+        .globl  rt_async_preempt
+        .type   rt_async_preempt, @function
+        .p2align 4
+rt_async_preempt:
+        pushfq
+        pushq   %rax
+        pushq   %rcx
+        pushq   %rdx
+        pushq   %rsi
+        pushq   %rdi
+        pushq   %r8
+        pushq   %r9
+        pushq   %r10
+        pushq   %r11
+        pushq   %rbp
+        movq    %rsp, %rbp
+        movl    rt_xsave_size(%rip), %eax
+        subq    %rax, %rsp
+        andq    $-64, %rsp
+        xorl    %eax, %eax
+        movq    %rax, 512(%rsp)
+        movq    %rax, 520(%rsp)
+        movq    %rax, 528(%rsp)
+        movq    %rax, 536(%rsp)
+        movq    %rax, 544(%rsp)
+        movq    %rax, 552(%rsp)
+        movq    %rax, 560(%rsp)
+        movq    %rax, 568(%rsp)
+        movl    $-1, %eax
+        movl    $-1, %edx
+        xsave64 (%rsp)
+        cld
+        call    sched_async_preempt@PLT
+        movl    $-1, %eax
+        movl    $-1, %edx
+        xrstor64 (%rsp)
+        movq    %rbp, %rsp
+        popq    %rbp
+        popq    %r11
+        popq    %r10
+        popq    %r9
+        popq    %r8
+        popq    %rdi
+        popq    %rsi
+        popq    %rdx
+        popq    %rcx
+        popq    %rax
+        popfq
+        ret     $128
+        .size   rt_async_preempt, .-rt_async_preempt
+
         .section .note.GNU-stack,"",@progbits

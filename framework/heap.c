@@ -253,7 +253,13 @@ static inline void heap_free(rt_ap *p, void *ptr, const char *op) {
 }
 
 void *rt_alloc(size_t size, unsigned flags) {
-  return heap_alloc(heap_ap("rt_alloc"), size, flags);
+  rt_ap *p = heap_ap("rt_alloc");
+  void *x = heap_alloc(p, size, flags);
+  /* A preemption point every HEAP_SAMPLE-th allocation (Go's is the
+  ** allocation slow path; ours cannot see the allocator's): after the
+  ** allocation, when no heap state is held. */
+  if (p->st.allocs % HEAP_SAMPLE == 0) sched_safepoint();
+  return x;
 }
 
 void rt_free(void *ptr) {

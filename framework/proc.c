@@ -45,6 +45,8 @@
 #include "lock.h"
 #include "proc.h"
 #include "heap.h"
+#include "netpoll.h"
+#include "sysmon.h"
 #include "timer.h"
 #include "topo.h"
 
@@ -65,7 +67,8 @@ struct m {
   bool spinning;            /* holds a P but no G: looking for work */
   _Atomic uint32_t wake;    /* futex word: set to 1 to wake this M */
   m *idlenext;              /* idle-M list link */
-  pthread_t thread;         /* the OS thread (unused for M0) */
+  pthread_t thread;         /* the OS thread (M0's: rt_run's caller) */
+  _Atomic uint32_t preempt; /* sysmon asks the running G to yield */
   int act;                  /* post-switch action (ACT_*) */
   rt_g *actg;               /* the G the action is about */
   rt_why actwhy;            /* ACT_READY: why it is runnable */
@@ -78,6 +81,7 @@ struct m {
   void *g0fiber;            /* TSan fiber of the scheduler context */
   int placed;               /* P whose place the thread is bound for; -1 none */
   proc *sysp;               /* the P its G left for a syscall, taken back first */
+  uint32_t systick;         /* sysp's syscall tick when the call began */
 };
 
 /* Each P on lines of its own (HEAP_LINE), its timer heap on its own too:
@@ -91,6 +95,12 @@ struct proc {
   int ngfree;               /* length of gfree */
   uint64_t goid_next;       /* next G id of this P's batch */
   uint64_t goid_end;        /* end of the batch */
+  /* Read by sysmon: state and syscall tick in one word, so that an M
+  ** back from a syscall takes its P back with one CAS that fails when
+  ** sysmon retook the P meanwhile, even if the P is in another syscall
+  ** again by then (PW_STATE: P_*; above it the tick). */
+  _Atomic uint64_t word;
+  _Atomic(m *) mp;          /* the M holding it (sysmon signals it) */
   _Alignas(HEAP_LINE) tmheap tm; /* timers added by Gs that ran here (timer.c) */
 };
 
@@ -98,6 +108,10 @@ struct proc {
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
 #define PROC_MAXPROCS RT_MAXPROCS
 #define PROC_MAXM 10000     /* Ms at most: Ps plus Ms blocked in syscalls (Go's limit) */
+#define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
+
+#define PW_STATE 3u
+#define PW(tick, st) ((uint64_t)(tick) << 2 | (uint64_t)(st))
 
 static struct {
   const rt_sched_ops *ops;  /* the policy */
@@ -123,13 +137,21 @@ static struct {
   rt_g *main_g;             /* the G running main */
   rt_gqueue inject;         /* Gs back from a syscall that found no P: any P
                                takes them (Go's global run queue, for these) */
-  _Atomic int insyscall;    /* Gs in a syscall, their Ms without a P */
+  _Atomic int insyscall;    /* Gs in a syscall whose P went to other work */
+  rt_opts opts;             /* the runtime options (sysmon.h) */
+  _Atomic int polling;      /* an M waits in netpoll (only one may) */
+  _Atomic int inpoll;       /* polls under way, from before netpoll until
+                               the Gs it found are queued: those Gs count
+                               neither as waiting on fds nor as runnable
+                               meanwhile, so no deadlock while it is > 0 */
+  _Atomic int64_t lastpoll; /* when the network was last polled */
   bool running;             /* a runtime is up in this process */
   uint64_t *last_cnt;       /* counters of the last run, per P */
   int last_nprocs;          /* number of Ps of the last run */
 } S;
 
 static _Thread_local m *tls_m;
+_Thread_local _Atomic uint32_t *sched_preempt_flag;
 
 /* The M running this code.  A G may move to another thread across any
 ** switch, so the thread-local must be read again after one: noinline and
@@ -143,11 +165,21 @@ static __attribute__((noinline)) m *cur_m(void) {
 static void m_wakeup(m *w, proc *p, bool spinning);
 static void wakep(proc *caller);
 
+/* P p now has state st, held by M mm (NULL unless running).  Only its
+** holder changes it, but for sysmon's CAS on a P in a syscall. */
+static inline void p_state(proc *p, m *mm, int st) {
+  uint64_t w = atomic_load_explicit(&p->word, memory_order_relaxed);
+  atomic_store_explicit(&p->mp, mm, memory_order_relaxed);
+  atomic_store_explicit(&p->word, (w & ~(uint64_t)PW_STATE) | (uint64_t)st,
+                        memory_order_release);
+}
+
 /* M mm, on its own thread, takes P p (NULL: none).  The thread is bound
 ** to the P's place (topo.c) only when it differs from the P it was bound
 ** for, so hwloc is called when an M moves between Ps, never per switch. */
 static inline void m_takep(m *mm, proc *p) {
   mm->p = p;
+  if (p) p_state(p, mm, P_RUNNING);
   if (p && p->sp.id != mm->placed) {
     topo_bind(p->sp.id, mm->placed);
     mm->placed = p->sp.id;
@@ -249,7 +281,11 @@ static void after_action(m *mm) {
 
 /* Bookkeeping for G g starting on P p. */
 static inline void g_start_on(m *mm, proc *p, rt_g *g, bool inherit) {
-  if (!inherit) p->sp.schedtick++;
+  if (!inherit) {  /* a fresh slice: sysmon reads the tick; a request for
+                   ** the G before is void */
+    __atomic_store_n(&p->sp.schedtick, p->sp.schedtick + 1, __ATOMIC_RELAXED);
+    atomic_store_explicit(&mm->preempt, 0, memory_order_relaxed);
+  }
   p->sp.cnt[RT_CNT_SWITCHES]++;
   atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
   mm->cur = g;
@@ -338,6 +374,7 @@ static proc *pidle_get(void) {  /* S.idle held */
 }
 
 static void pidle_put(proc *p) {  /* S.idle held */
+  p_state(p, NULL, P_IDLE);
   p->idlenext = S.pidle;
   S.pidle = p;
   p->sp.cnt[RT_CNT_IDLES]++;
@@ -483,6 +520,50 @@ static bool m_idle_nop(m *mm) {
   return p != NULL;
 }
 
+/* Gs the poller returned become runnable: on P p when there is one (each
+** handed to the policy as polled), else on S.inject for any P, with an
+** idle P woken to take them. */
+static void poll_inject(proc *p, rt_g *gs) {
+  for (rt_g *g; (g = gs) != NULL;) {
+    gs = *rt_g_link(g);
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    if (p) S.ops->ready(&p->sp, g, RT_WHY_POLL);
+    else rt_gq_push(&S.inject, g);
+  }
+  if (p) wake_if_idle(p);
+  else if (atomic_load(&S.npidle) > 0 && atomic_load(&S.nmspinning) == 0) wakep(NULL);
+}
+
+/* Polls the network until `until` (0: not at all) and readies what it
+** finds on P p (NULL: S.inject).  The number of Gs. */
+static int poll_ready(proc *p, int64_t until) {
+  int n;
+  atomic_fetch_add(&S.inpoll, 1);
+  rt_g *gs = netpoll(until, &n);
+  atomic_store_explicit(&S.lastpoll, rt_now(), memory_order_relaxed);
+  if (gs) poll_inject(p, gs);
+  atomic_fetch_sub(&S.inpoll, 1);
+  return n;
+}
+
+/* M mm, without a P, is the poller: waits on the network until `until`
+** (the next timer; TM_NONE: no limit), then takes an idle P for what it
+** found or for the timer.  Without one the Gs go to S.inject, and mm back
+** to find_runnable's loop, which parks it as an idle M. */
+static void m_poll(m *mm, int64_t until) {
+  int n;
+  atomic_fetch_add(&S.inpoll, 1);  /* before netpoll takes any G off the waiters */
+  rt_g *gs = netpoll(until == TM_NONE ? INT64_MAX : until, &n);
+  atomic_store_explicit(&S.lastpoll, rt_now(), memory_order_relaxed);
+  rt_lock_acquire(&S.idle);
+  proc *p = atomic_load(&S.done) ? NULL : pidle_get();
+  rt_lock_release(&S.idle);
+  if (p) m_takep(mm, p);
+  if (gs) poll_inject(p, gs);
+  atomic_store(&S.polling, 0);
+  atomic_fetch_sub(&S.inpoll, 1);
+}
+
 /* Finds a G for M mm (which holds a P), stealing or sleeping as needed.
 ** Returns NULL once the runtime is done. */
 static rt_g *find_runnable(m *mm) {
@@ -494,6 +575,8 @@ static rt_g *find_runnable(m *mm) {
     bool inherit = false;
     timers_check(p);
     rt_g *g = S.ops->pick(&p->sp, &inherit);
+    if (!g && netpoll_waiters() > 0 && atomic_load(&S.polling) == 0 && poll_ready(p, 0) > 0)
+      g = S.ops->pick(&p->sp, &inherit);  /* Go polls before it steals, too */
     if (!g && S.ops->steal &&
         (mm->spinning ||
          2 * atomic_load(&S.nmspinning) < S.nprocs - atomic_load(&S.npidle))) {
@@ -540,11 +623,23 @@ static rt_g *find_runnable(m *mm) {
       }
       continue;
     }
-    if (all_idle && next_timer == TM_NONE && insyscall == 0) {
-      /* No P runs a G, no G is in a syscall and no timer is pending, so
-      ** nothing can make one runnable: every live G is blocked for good. */
+    int netwait = netpoll_waiters();
+    /* No P runs a G, no G is in a syscall or waits on an fd, no timer is
+    ** pending and no poll is under way, so nothing can make a G runnable:
+    ** every live G is blocked for good.  A poll that ended just now queued
+    ** its Gs before it stopped counting in S.inpoll, hence the last look
+    ** at the queues after reading it. */
+    if (all_idle && next_timer == TM_NONE && insyscall == 0 && netwait == 0 &&
+        atomic_load(&S.inpoll) == 0 && !any_runnable()) {
       rt_lock_release(&S.idle);
       report_deadlock();
+    }
+    if (netwait > 0 && atomic_exchange(&S.polling, 1) == 0) {
+      /* Gs wait on fds and nobody watches them: this M does, until the
+      ** next timer, without a P (Go's findrunnable blocking in netpoll). */
+      rt_lock_release(&S.idle);
+      m_poll(mm, next_timer);
+      continue;
     }
     atomic_store(&mm->wake, 0);
     mm->idlenext = S.midle;
@@ -571,6 +666,7 @@ static bool describe_fault(void *addr, char *msg, size_t len);
 
 static void m_thread_init(m *mm) {
   tls_m = mm;
+  sched_preempt_flag = &mm->preempt;
   ctx_thread_init(describe_fault, &mm->altstack);
 #ifdef RT_ASAN
   pthread_attr_t at;
@@ -698,24 +794,9 @@ void rt_go(rt_fn fn, void *arg) {
   wake_if_idle(p);
 }
 
-void rt_yield(void) {
-  m *mm = cur_m();
-  rt_g *self = mm->cur;
-  bool inherit;
-  rt_g *next = g_pick(mm, &inherit);
-  if (!next && !atomic_load_explicit(&S.done, memory_order_relaxed)) {
-    /* Nothing else here, so no switch and no after_switch: run the due
-    ** timers now (a yield holds no lock a timer could need), then look
-    ** again. */
-    timers_check(mm->p);
-    if (!(next = g_pick(mm, &inherit))) return;  /* carry on */
-  }
-  mm->act = ACT_READY;
-  mm->actg = self;
-  mm->actwhy = RT_WHY_YIELD;
-  g_switch(mm, self, next, inherit, false);
-  wake_if_idle(cur_m()->p);
-}
+static void g_yield(m *mm, rt_why why);
+
+void rt_yield(void) { g_yield(cur_m(), RT_WHY_YIELD); }
 
 uint64_t rt_gid(void) {
   m *mm = cur_m();
@@ -774,8 +855,12 @@ struct tmheap *sched_timers(rt_sp *p) { return &((proc *)p)->tm; }
 ** work (runnable Gs, Gs back from syscalls, timers), else to the idle
 ** list, where the next wakep finds it (Go's handoffp). */
 static void handoff(proc *p) {
+  /* Work is also: Gs wait on fds, this is the last P that might run, and
+  ** nobody polls: an M must be up to become the poller (Go does so). */
   bool work = S.ops->runnable(&p->sp) || rt_gq_len(&S.inject) > 0 ||
-              timer_next(&p->tm) != TM_NONE;
+              timer_next(&p->tm) != TM_NONE ||
+              (netpoll_waiters() > 0 && atomic_load(&S.npidle) == S.nprocs - 1 &&
+               atomic_load(&S.polling) == 0);
   rt_lock_acquire(&S.idle);
   m *w = NULL;
   if (work && !atomic_load(&S.done)) {
@@ -791,14 +876,36 @@ static void handoff(proc *p) {
   if (w) m_wakeup(w, p, false);
 }
 
-void rt_syscall_enter(void) {
-  m *mm = cur_m();
-  if (!mm || !mm->cur || !mm->p) sched_fatal("rt_syscall_enter called outside a running G");
+/* The running G's M lets go of its P for a syscall: returns the P. */
+static proc *syscall_begin(m *mm, const char *what) {
+  if (!mm || !mm->cur || !mm->p) sched_fatal("%s called outside a running G", what);
   proc *p = mm->p;
-  atomic_fetch_add(&S.insyscall, 1);
   p->sp.cnt[RT_CNT_PARKS]++;
   mm->sysp = p;
   mm->p = NULL;  /* the G runs on, on this M, without a P */
+  return p;
+}
+
+/* Go's entersyscall: the P stays with this M, marked in a syscall, so a
+** short call costs no hand-off; sysmon retakes it from a long one. */
+void rt_syscall_enter(void) {
+  m *mm = cur_m();
+  if (!S.opts.sysmon) {  /* nobody would retake it: hand it off now */
+    rt_syscall_enter_block();
+    return;
+  }
+  proc *p = syscall_begin(mm, "rt_syscall_enter");
+  uint64_t w = atomic_load_explicit(&p->word, memory_order_relaxed);
+  mm->systick = (uint32_t)(w >> 2) + 1;
+  atomic_store_explicit(&p->word, PW(mm->systick, P_SYSCALL), memory_order_release);
+}
+
+/* Go's entersyscallblock: the P goes to other work at once. */
+void rt_syscall_enter_block(void) {
+  m *mm = cur_m();
+  proc *p = syscall_begin(mm, "rt_syscall_enter_block");
+  mm->systick = 0;  /* no fast way back */
+  atomic_fetch_add(&S.insyscall, 1);
   handoff(p);
 }
 
@@ -817,6 +924,14 @@ void rt_syscall_exit(void) {
   m *mm = cur_m();
   rt_g *self = mm ? mm->cur : NULL;
   if (!self || mm->p) sched_fatal("rt_syscall_exit without rt_syscall_enter");
+  uint64_t w = PW(mm->systick, P_SYSCALL);
+  if (mm->systick &&
+      atomic_compare_exchange_strong(&mm->sysp->word, &w, PW(mm->systick, P_RUNNING))) {
+    mm->p = mm->sysp;  /* sysmon left it to us: carry on, as if nothing happened */
+    mm->sysp = NULL;
+    return;
+  }
+  /* Retaken (sysmon counted us in S.insyscall), or handed off at entry. */
   rt_lock_acquire(&S.idle);
   proc *p = pidle_take(mm->sysp);
   rt_lock_release(&S.idle);
@@ -835,6 +950,97 @@ void rt_syscall_exit(void) {
 
 uint32_t sched_fastrand(uint32_t n) {
   return (uint32_t)(((uint64_t)rt_rand(&cur_m()->p->sp) * n) >> 32);
+}
+
+/* ==== sysmon's levers and preemption ================================= */
+
+int sched_nprocs(void) { return S.nprocs; }
+
+void sched_pview_get(int i, sched_pview *v) {
+  proc *p = &S.ps[i];
+  uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
+  v->status = (int)(w & PW_STATE);
+  v->syscalltick = (uint32_t)(w >> 2);
+  v->schedtick = __atomic_load_n(&p->sp.schedtick, __ATOMIC_RELAXED);
+  v->runnable = S.ops->runnable(&p->sp);
+}
+
+int sched_idle_capacity(void) {
+  return atomic_load(&S.npidle) + atomic_load(&S.nmspinning);
+}
+
+void sched_preempt(int i, bool signal) {
+  proc *p = &S.ps[i];
+  m *mm = atomic_load_explicit(&p->mp, memory_order_relaxed);
+  if (!mm) return;
+  atomic_store_explicit(&mm->preempt, 1, memory_order_relaxed);
+  /* Ms live until rt_run's end, after sysmon stopped: the thread exists. */
+  if (signal) preempt_signal(mm->thread);
+}
+
+bool sched_retake(int i, uint32_t tick) {
+  proc *p = &S.ps[i];
+  uint64_t w = PW(tick, P_SYSCALL);
+  if (!atomic_compare_exchange_strong(&p->word, &w, PW(tick, P_IDLE))) return false;
+  /* The P is sysmon's now; its G counts as in a syscall without a P. */
+  atomic_fetch_add(&S.insyscall, 1);
+  p->sp.cnt[RT_CNT_RETAKES]++;
+  handoff(p);
+  return true;
+}
+
+void sched_netpoll_overdue(int64_t now) {
+  if (netpoll_waiters() == 0 || atomic_load(&S.polling) ||
+      now - atomic_load_explicit(&S.lastpoll, memory_order_relaxed) < PROC_POLL_STALE_NS)
+    return;
+  poll_ready(NULL, 0);
+}
+
+/* Yields as rt_yield does, as a preemption (the policy may place the G
+** otherwise); carries on when nothing else can run here. */
+static void g_yield(m *mm, rt_why why) {
+  rt_g *self = mm->cur;
+  bool inherit;
+  rt_g *next = g_pick(mm, &inherit);
+  if (!next && !atomic_load_explicit(&S.done, memory_order_relaxed)) {
+    /* Nothing else here, so no switch and no after_switch: run the due
+    ** timers now (a yield holds no lock a timer could need), then look
+    ** again. */
+    timers_check(mm->p);
+    if (!(next = g_pick(mm, &inherit))) return;  /* carry on */
+  }
+  mm->act = ACT_READY;
+  mm->actg = self;
+  mm->actwhy = why;
+  g_switch(mm, self, next, inherit, false);
+  wake_if_idle(cur_m()->p);
+}
+
+/* The G was asked to yield: it does, counted. */
+static void g_preempted(m *mm) {
+  atomic_store_explicit(&mm->preempt, 0, memory_order_relaxed);
+  mm->p->sp.cnt[RT_CNT_PREEMPTS]++;
+  g_yield(mm, RT_WHY_PREEMPT);
+}
+
+void rt_safepoint(void) {
+  m *mm = cur_m();
+  if (__builtin_expect(atomic_load_explicit(&mm->preempt, memory_order_relaxed), 0) &&
+      mm->cur && mm->p)
+    g_preempted(mm);
+}
+
+bool sched_async_wanted(uintptr_t sp, size_t room) {
+  m *mm = tls_m;
+  rt_g *g = mm ? mm->cur : NULL;
+  if (!g || !mm->p || !atomic_load_explicit(&mm->preempt, memory_order_relaxed)) return false;
+  uintptr_t lo = (uintptr_t)g->stack_lo;
+  return sp > lo + room && sp <= lo + g->stack_size;
+}
+
+void sched_async_preempt(void) {
+  m *mm = cur_m();
+  if (mm && mm->cur && mm->p) g_preempted(mm);
 }
 
 /* ==== fatal errors =================================================== */
@@ -890,6 +1096,7 @@ static bool describe_fault(void *addr, char *msg, size_t len) {
 /* main returned: every M winds down at its next scheduling point. */
 static void runtime_done(void) {
   atomic_store(&S.done, 1);
+  netpoll_break();  /* the poller, if an M waits there */
   rt_lock_acquire(&S.idle);
   m *w = S.midle;
   S.midle = NULL;
@@ -926,6 +1133,15 @@ static void runtime_free(void) {
   memset(&S, 0, offsetof(__typeof__(S), last_cnt));
 }
 
+/* Everything rt_run started, undone (the heap and the topology last). */
+static void runtime_stop(void) {
+  runtime_free();
+  preempt_stop();
+  netpoll_stop();
+  heap_stop();
+  topo_stop();
+}
+
 static void *zalloc(size_t n) {
   return calloc(1, n ? n : 1);
 }
@@ -939,6 +1155,12 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   const rt_sched_ops *ops;
   const char *spec = cfg && cfg->sched ? cfg->sched : "go";
   int rc = rt_sched_resolve(spec, &ops, S.param, err, sizeof err);
+  if (rc != RT_OK) {
+    set_err(cfg, "%s", err);
+    return rc;
+  }
+  rt_opts opts;
+  rc = opts_resolve(cfg ? cfg->runtime : NULL, &opts, err, sizeof err);
   if (rc != RT_OK) {
     set_err(cfg, "%s", err);
     return rc;
@@ -962,6 +1184,12 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     return rc;
   }
   rc = heap_start(cfg ? cfg->alloc : NULL, procs, err, sizeof err);
+  if (rc == RT_OK) {
+    rc = netpoll_start(err, sizeof err);
+    if (rc == RT_OK && opts.preempt == PREEMPT_SIGNAL && (rc = preempt_start(err, sizeof err)))
+      netpoll_stop();
+    if (rc != RT_OK) heap_stop();
+  }
   if (rc != RT_OK) {
     topo_stop();
     set_err(cfg, "%s", err);
@@ -969,6 +1197,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   }
 
   S.running = true;
+  S.opts = opts;
   S.ops = ops;
   S.nprocs = procs;
   S.stack_size = (stack + ctx_page_size() - 1) & ~(ctx_page_size() - 1);
@@ -995,9 +1224,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   }
   if (!ok) {
     free(m0);
-    runtime_free();
-    heap_stop();
-    topo_stop();
+    runtime_stop();
     set_err(cfg, "out of memory starting the runtime");
     return RT_ENOMEM;
   }
@@ -1006,19 +1233,23 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     rc = ops->init(&S.ps[inited].sp);
     if (rc != RT_OK) {
       set_err(cfg, "sched '%s': init of P %d failed (%d)", ops->name, inited, rc);
-      while (inited-- > 0)
-        if (ops->fini) ops->fini(&S.ps[inited].sp);
-      free(m0);
-      runtime_free();
-      heap_stop();
-      topo_stop();
-      return rc;
+      break;
     }
+  }
+  if (rc == RT_OK && (rc = sysmon_start(&opts)) != RT_OK)
+    set_err(cfg, "cannot start sysmon: out of memory or threads");
+  if (rc != RT_OK) {
+    while (inited-- > 0)
+      if (ops->fini) ops->fini(&S.ps[inited].sp);
+    free(m0);
+    runtime_stop();
+    return rc;
   }
 
   /* M0 is this thread; it holds P0, the other Ps start idle. */
   S.allm[S.nm++] = m0;
   m_thread_init(m0);
+  m0->thread = pthread_self();
   m0->placed = -1;
   m_takep(m0, &S.ps[0]);
   for (int i = procs - 1; i >= 1; i--) pidle_put(&S.ps[i]);
@@ -1028,11 +1259,14 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
 
   m_schedule(m0);
 
-  /* main returned.  Wake whoever sleeps and wait for every M. */
+  /* main returned.  Wake whoever sleeps and wait for every M (sysmon
+  ** first: it may hand Ps to Ms). */
   runtime_done();
+  sysmon_stop();
   for (int i = 1; i < S.nm; i++) pthread_join(S.allm[i]->thread, NULL);
   ctx_thread_fini(m0->altstack);
   tls_m = NULL;
+  sched_preempt_flag = NULL;
 
   free(S.last_cnt);
   S.last_cnt = malloc(sizeof(uint64_t) * RT_CNT__N * procs);
@@ -1042,9 +1276,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   for (int i = procs - 1; i >= 0 && ops->fini; i--) ops->fini(&S.ps[i].sp);
   free(m0);
   S.allm[0] = NULL;
-  runtime_free();
-  heap_stop();
-  topo_stop();  /* M0 gets its own binding back */
+  runtime_stop();  /* M0 gets its own binding back */
   return RT_OK;
 }
 

@@ -75,4 +75,52 @@ struct tmheap *sched_timers(rt_sp *p);
 /* A fast uniform random number in [0, n) for the running G's P. */
 uint32_t sched_fastrand(uint32_t n);
 
+/* ---- for sysmon.c: what it reads of the Ps, and what it may ask ---- */
+
+enum { P_IDLE, P_RUNNING, P_SYSCALL };  /* a P's state */
+
+/* A racy snapshot of one P (sysmon compares it with its last one). */
+typedef struct sched_pview {
+  int status;                 /* P_IDLE, P_RUNNING or P_SYSCALL */
+  uint64_t schedtick;         /* Gs started with a fresh slice */
+  uint32_t syscalltick;       /* system calls entered */
+  bool runnable;              /* Gs wait in its queues */
+} sched_pview;
+
+int sched_nprocs(void);
+void sched_pview_get(int i, sched_pview *v);
+/* Idle Ps plus spinning Ms: room for new work without a hand-off. */
+int sched_idle_capacity(void);
+/* Asks the G running on P i to yield at its next preemption point, and
+** with `signal` interrupts its M so that it yields at once when it is in
+** the program's own code. */
+void sched_preempt(int i, bool signal);
+/* Takes P i from the M in a system call (entered at syscalltick) and hands
+** it to another M; false when the call has returned meanwhile. */
+bool sched_retake(int i, uint32_t syscalltick);
+/* Polls the network when Gs wait on fds and nobody has polled for 10 ms. */
+void sched_netpoll_overdue(int64_t now);
+
+/* The calling thread's M's preemption request flag (NULL on a thread
+** that is no M).  Per thread, not per G: sysmon asks whatever runs on
+** the M, and a fresh slice clears it. */
+extern _Thread_local _Atomic uint32_t *sched_preempt_flag;
+
+/* rt_safepoint inlined for the runtime's own preemption points: a
+** thread-local load and a flag load when nothing is asked. */
+static inline void sched_safepoint(void) {
+  _Atomic uint32_t *f = sched_preempt_flag;
+  if (__builtin_expect(f && atomic_load_explicit(f, memory_order_relaxed), 0)) rt_safepoint();
+}
+
+/* ---- for preempt.c: the signal's side ---- */
+
+/* From the preemption signal's handler (async-signal-safe): whether this
+** thread runs a G that sysmon asked to yield, with its stack pointer at
+** sp and at least `room` bytes of stack free below it. */
+bool sched_async_wanted(uintptr_t sp, size_t room);
+/* Where the injected call lands (ctx_x86_64.S's rt_async_preempt calls it
+** with every register saved): yields as rt_safepoint would. */
+void sched_async_preempt(void);
+
 #endif

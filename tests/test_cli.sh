@@ -33,6 +33,11 @@ for w in yield spawn skynet pingpong chanbuf pipeline; do has out "  $w "; done
 has out "  go "
 has out "global_every"
 has out "[1, 1000000]"
+has out "runtime options (--runtime k=v[,k=v...]; runtime = { k = v, ... } in Lua):"
+has out "      preempt          enum   coop     off|coop|signal "
+has out "      time_slice_ms    int    10 "
+has out "      sysmon           bool   on       on|off "
+has out "  runtime      the runtime's own options"
 expect 0 list --json
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "list --json: not one line"
 has out '"sched":[{"name":"go"'
@@ -41,6 +46,11 @@ has out '{"name":"runnext","type":"bool","default":true,'
 has out '{"name":"cap","type":"int","default":128,"min":0,"max":100000000,'
 has out '"settings":[{"name":"workload","default":null,'
 has out '{"name":"placement","default":"none","allowed":"none|compact|scatter|numa",'
+has out '"runtime":{"summary":"the runtime'"'"'s own options'
+has out '"params":[{"name":"preempt","type":"enum","default":"coop","choices":["off","coop","signal"],'
+has out '{"name":"time_slice_ms","type":"int","default":10,'
+has out '{"name":"sysmon","type":"bool","default":true,'
+has out '{"name":"runtime","default":null,"allowed":"k=v pairs of preempt=off|coop|signal, time_slice_ms=['
 expect 2 list --bogus
 has err "rtlab list: unknown option '--bogus' (allowed: --json)"
 
@@ -49,7 +59,7 @@ expect 2 trial
 has err "rtlab trial: --workload is required"
 has err "usage: rtlab trial"
 expect 2 trial --workload foo
-has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, syscall, fault)"
+has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, hog, syscall, echo, fault)"
 expect 2 trial --workload yield,m=3
 has err "rtlab trial: workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 expect 2 trial --workload skynet,n=500
@@ -92,9 +102,26 @@ has err "RTLAB_PLACEMENT: placement: unknown value 'compct' (allowed: none|compa
 expect 2 trial --workload yield --procs
 has err "option '--procs' needs a value (N)"
 expect 2 trial --workload yield --frob
-has err "unknown option '--frob' (allowed: --workload, --sched, --alloc, --procs, --stack, --placement, --topology, --config, --json)"
+has err "unknown option '--frob' (allowed: --workload, --sched, --alloc, --procs, --stack, --placement, --topology, --runtime, --config, --json)"
 expect 2 trial --workload yield --json=yes
 has err "option '--json' takes no value"
+# The runtime's own options: bad ones name the option and what is allowed.
+expect 2 trial --workload yield --runtime preempt=sig
+has err "rtlab trial: runtime: parameter 'preempt' wants off|coop|signal, got 'sig'"
+expect 2 trial --workload yield --runtime time_slice=5
+has err "rtlab trial: runtime: unknown parameter 'time_slice' (allowed: preempt, time_slice_ms, max_ms, sysmon)"
+expect 2 trial --workload yield --runtime preempt
+has err "rtlab trial: runtime: expected key=value, got 'preempt'"
+RTLAB_RUNTIME=sysmon=maybe expect 2 trial --workload yield,n=10
+has err "rtlab trial: RTLAB_RUNTIME: runtime: parameter 'sysmon' wants on|off, got 'maybe'"
+expect 0 trial --workload yield,n=100 --runtime preempt=signal,time_slice_ms=5 --json
+json '"topology":"machine","runtime":\{"preempt":"signal","time_slice_ms":5,"max_ms":10,"sysmon":true\},'
+RTLAB_RUNTIME=sysmon=off expect 0 trial --workload yield,n=100 --json
+json '"runtime":\{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":false\},'
+RTLAB_RUNTIME=sysmon=off expect 0 trial --workload yield,n=100 --runtime preempt=off --json
+json '"runtime":\{"preempt":"off","time_slice_ms":10,"max_ms":10,"sysmon":true\},'
+expect 0 trial --workload yield,n=100 --runtime max_ms=20
+has out " procs=1 runtime(preempt=coop,time_slice_ms=10,max_ms=20,sysmon=on): ok,"
 
 # ---- trial: the readable line ----
 expect 0 trial --workload pingpong,n=100
@@ -112,6 +139,7 @@ json '"params":\{"n":1000,"gs":3\}'
 json '"sched":\{"name":"go","params":\{"local_size":256,"global_every":31,"steal_fraction":0\.5,"runnext":false\},"spec":"go,global_every=31,runnext=off"\}'
 json '"procs":2,'
 json '"stack_kb":32,'
+json '"runtime":\{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":true\},'
 json '"status":"ok",'
 json '"alloc":\{"name":"system","params":\{\},"spec":"system"\}'
 json '"heap":\{"peak_live":[0-9]+,"peak_sys":[0-9]+,"released":[0-9]+,"live_end":0,"allocs":[0-9]+,"frees":[0-9]+,"failed":0,"frag":null\}'
@@ -121,8 +149,8 @@ json "\"sys_ns\":$N,"
 json '"ops":1000,'
 json '"ns_per_op":[0-9.e+-]+,'
 json "\"maxrss_kb\":$N,"
-C="\"switches\":$N,\"steals\":$N,\"global\":$N,\"spills\":$N,\"parks\":$N,\"wakeups\":$N,\"spawns\":$N,\"idles\":$N"
-P="\\[$N(,$N){7}\\]"
+C="\"switches\":$N,\"steals\":$N,\"global\":$N,\"spills\":$N,\"parks\":$N,\"wakeups\":$N,\"spawns\":$N,\"idles\":$N,\"preempts\":$N,\"retakes\":$N"
+P="\\[$N(,$N){9}\\]"
 json "\"counters\":\\{$C,\"per_p\":\\[$P,$P\\]\\}"
 json '"rev":"[^"]+",'
 json '"host":"[^"]+",'

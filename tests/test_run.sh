@@ -11,12 +11,14 @@ RTLAB=$1
 FIX=$2
 . "$(dirname "$0")/lib.sh"
 
-# edit N OLD NEW: base.lua with OLD replaced by NEW on line N, as $TMP/cfg.lua.
+# edit N OLD NEW: $BASE (base.lua unless set) with OLD replaced by NEW on
+# line N, as $TMP/cfg.lua.
+BASE=base.lua
 edit() {
   awk -v n="$1" -v old="$2" -v new="$3" \
     'NR == n { i = index($0, old); if (i) $0 = substr($0, 1, i - 1) new substr($0, i + length(old)) } { print }' \
-    "$FIX/base.lua" >"$TMP/cfg.lua"
-  grep -qF -- "$3" "$TMP/cfg.lua" || fail "edit: line $1 of base.lua lacks '$2'"
+    "$FIX/$BASE" >"$TMP/cfg.lua"
+  grep -qF -- "$3" "$TMP/cfg.lua" || fail "edit: line $1 of $BASE lacks '$2'"
 }
 
 # bad N OLD NEW MESSAGE: the edited config is refused with exit 2 and
@@ -44,10 +46,10 @@ bad 9 "procs = { 1, 2 }" "procs = { 1, 0 }" \
 bad 9 "procs = { 1, 2 }" "procs = { 1, 1.5 }" \
   "procs: bad value 1.5 (allowed: an integer in [1, 1024])"
 bad 9 "procs = { 1, 2 }" "procz = { 1, 2 }" \
-  "unknown setting 'procz' (allowed: sched, alloc, procs, stack, placement, topology)"
+  "unknown setting 'procz' (allowed: sched, alloc, procs, stack, placement, topology, runtime)"
 bad 9 "procs = { 1, 2 }" "procs = 2" "an axis is a list of values, e.g. procs = { 1, 2 }"
 bad 6 '"yield", n = 1000' '"yeld", n = 1000' \
-  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, syscall, fault"
+  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, hog, syscall, echo, fault"
 bad 6 '"yield", n = 1000' '"yield", m = 1000' \
   "workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 bad 11 '"none"' '"nun"' "placement: unknown value 'nun' (allowed: none|compact|scatter|numa)"
@@ -63,6 +65,24 @@ bad 8 '{ "go", global_every = 31 }' '{ global_every = 31 }' \
   "sched: a table value starts with the module name"
 bad 8 '{ "go", global_every = 31 }' '"go", global_every = 31' \
   "a list of values cannot hold key 'global_every'"
+bad 11 'placement = "none"' 'runtime = { preempt = "sig" }' \
+  "runtime: parameter 'preempt' wants off|coop|signal, got 'sig'"
+bad 11 'placement = "none"' 'runtime = 5' \
+  "runtime: wants a string \"k=v,...\" or { k = v, ... }, got a number (allowed: k=v pairs of preempt=off|coop|signal,"
+# The runtime's options as an axis (runtime.lua): each pair is checked on
+# its own line.
+BASE=runtime.lua
+bad 11 '"signal"' '"sig"' "runtime: parameter 'preempt' wants off|coop|signal, got 'sig'"
+bad 11 'time_slice_ms = 5' 'time_slice = 5' \
+  "runtime: unknown parameter 'time_slice' (allowed: preempt, time_slice_ms, max_ms, sysmon)"
+bad 12 '"sysmon=off"' '"sysmon=maybe"' "runtime: parameter 'sysmon' wants on|off, got 'maybe'"
+bad 10 '{ preempt = "coop" }' '{ "coop" }' \
+  "runtime: a table value holds only key = value pairs, e.g. { preempt = ... }"
+bad 9 'runtime = {' 'runtime = { preempt = "off",' \
+  "a list of values cannot hold key 'preempt'; options are one value: runtime = { { preempt = ... } }"
+bad 16 '"coop"' '"off"' \
+  "'preempt=off' is not a value of the runtime axis (values: preempt=coop, preempt=signal,time_slice_ms=5, sysmon=off)"
+BASE=base.lua
 # Errors of Lua itself come with a traceback; a script that returns
 # something else is told what it must return.
 printf 'local x = nil\nreturn x.y\n' >"$TMP/lua.lua"
@@ -86,6 +106,12 @@ printf 'local rtlab = require "rtlab"\nreturn rtlab.runtime { sched = { "go", gl
 expect 0 trial --workload yield,n=10 --config "$TMP/rt.lua" --json
 has out '"spec":"go,global_every=7"'
 has out '"procs":2,'
+printf 'local rtlab = require "rtlab"\nreturn rtlab.runtime {\n  runtime = {\n    preempt = "off",\n    sysmon = "maybe",\n  },\n}\n' >"$TMP/rt.lua"
+expect 2 trial --workload yield,n=10 --config "$TMP/rt.lua"
+has err "rt.lua:5: runtime: parameter 'sysmon' wants on|off, got 'maybe'"
+printf 'local rtlab = require "rtlab"\nreturn rtlab.runtime { runtime = { preempt = "off", sysmon = false } }\n' >"$TMP/rt.lua"
+expect 0 trial --workload yield,n=10 --config "$TMP/rt.lua" --json
+has out '"runtime":{"preempt":"off","time_slice_ms":10,"max_ms":10,"sysmon":false}'
 
 # ==== expansion ====
 expect 0 run "$FIX/base.lua" --dry-run
@@ -97,6 +123,25 @@ awk '/^[0-9a-f]/ { print $2 }' "$TMP/out" | tr '\n' ' ' >"$TMP/reps"
   fail "trials are not interleaved by repetition: $(cat "$TMP/reps")"
 has out "yield,n=1000|go,global_every=31|2  -> "
 has out " trial --workload pingpong,n=500 --sched fifo --alloc system --procs 1 "
+# Keys of trials without runtime options are what they always were; a
+# fixed runtime (here from the environment) makes them other trials.
+has out "41f7b1f227551f30  0   yield,n=1000|go|1  -> "
+lacks out "--runtime"
+RTLAB_RUNTIME=preempt=off expect 0 run "$FIX/base.lua" --dry-run
+has out " --placement none --runtime preempt=off --json"
+lacks out "41f7b1f227551f30"
+RTLAB_RUNTIME=preempt=maybe expect 2 run "$FIX/base.lua" --dry-run
+has err "RTLAB_RUNTIME: runtime: parameter 'preempt' wants off|coop|signal, got 'maybe'"
+# A runtime axis: tables and strings, in canonical "k=v,..." form, one
+# cell each; keys differ by the options alone.
+expect 0 run "$FIX/runtime.lua" --dry-run
+has out "# runtime: 6 cells x (1 reps + 0 warm-up) = 6 trials"
+has out "yield,n=1000|1|preempt=coop  -> "
+has out "yield,n=1000|2|preempt=signal,time_slice_ms=5  -> "
+has out " --procs 2 --stack 64 --placement none --runtime preempt=signal,time_slice_ms=5 --json"
+has out "yield,n=1000|2|sysmon=off  -> "
+[ "$(awk '/^[0-9a-f]/ { print $1 }' "$TMP/out" | sort -u | wc -l)" = 6 ] ||
+  fail "runtime: trial keys are not unique"
 expect 0 run "$FIX/base.lua" --dry-run --reps 3
 has out "= 36 trials"
 # where drops one of 12 cells; one warm-up pass comes first.
@@ -110,6 +155,23 @@ has out "yield,n=100|go,global_every=4|3"
 "$RTLAB" run "$FIX/base.lua" --dry-run | awk '/^[0-9a-f]/ { print $1 }' >"$TMP/k2"
 cmp -s "$TMP/k1" "$TMP/k2" || fail "trial keys differ between two expansions"
 [ "$(sort -u "$TMP/k1" | wc -l)" = 24 ] || fail "trial keys are not unique"
+
+# ==== a runtime axis, run and reported ====
+expect 0 run "$FIX/runtime.lua" --out "$TMP/rt"
+R=$TMP/rt/results.jsonl
+[ "$(wc -l <"$R")" = 6 ] || fail "runtime: want 6 rows, got $(wc -l <"$R")"
+grep -qF '"axes":{"workload":"yield,n=1000","procs":"2","runtime":"preempt=signal,time_slice_ms=5"}' "$R" ||
+  fail "runtime: no row with the runtime axis: $(head -c 600 "$R")"
+grep -qF '"runtime":{"preempt":"signal","time_slice_ms":5,"max_ms":10,"sysmon":true}' "$R" ||
+  fail "runtime: a trial lacks its resolved options"
+grep -qF '"runtime":{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":false}' "$R" ||
+  fail "runtime: sysmon=off is not resolved in the trial"
+grep -qF '"runtime":[{"spec":"preempt=coop","options":{"preempt":"coop","time_slice_ms":10,' \
+  "$TMP/rt/experiment.json" || fail "runtime: experiment.json header lacks the runtime values"
+has out "- runtime: preempt=signal,time_slice_ms=5 (preempt=signal, time_slice_ms=5, max_ms=10, sysmon=true)"
+has out "| workload     | procs | runtime                        |"
+has out "| yield,n=1000 |     2 | preempt=signal,time_slice_ms=5 |"
+has out "- ratio: median / median of the baseline cell (runtime=preempt=coop, the other axes alike)"
 
 # ==== every way a trial ends ====
 expect 1 run "$FIX/faults.lua" --out "$TMP/faults" --no-report

@@ -76,8 +76,9 @@ extern const wl_desc wl_yield, wl_spawn, wl_skynet;
 extern const wl_desc wl_pingpong, wl_chanbuf, wl_pipeline;
 extern const wl_desc wl_churn, wl_frag, wl_large, wl_larson, wl_xmalloc;  /* wl_alloc.c */
 extern const wl_desc wl_fault;  /* wl_fault.c */
-extern const wl_desc wl_timers;  /* wl_time.c */
+extern const wl_desc wl_timers, wl_hog;  /* wl_time.c */
 extern const wl_desc wl_syscall;  /* wl_sys.c */
+extern const wl_desc wl_echo;  /* wl_net.c */
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,9 @@ extern "C" {
   X(PARKS,    "parks")     /* Gs that blocked on this P */                \
   X(WAKEUPS,  "wakeups")   /* idle Ps woken to run new work */            \
   X(SPAWNS,   "spawns")    /* Gs created on this P */                     \
-  X(IDLES,    "idles")     /* times this P went idle */
+  X(IDLES,    "idles")     /* times this P went idle */                 \
+  X(PREEMPTS, "preempts")  /* Gs that yielded here because sysmon asked */ \
+  X(RETAKES,  "retakes")   /* times sysmon took this P from a syscall */
 
 typedef enum rt_counter {
 #define RT_X_(id, name) RT_CNT_##id,
@@ -67,6 +69,9 @@ typedef struct rt_config {
                               hwloc; else a synthetic hwloc description
                               such as "pack:2 numa:2 core:2 pu:1" (Ms are
                               then not bound; see rt_topo_plan) */
+  const char *runtime;     /* runtime options "k=v[,k=v...]" (rt_runtime_params
+                              in rt_module.h: preempt, time_slice_ms,
+                              max_ms, sysmon); NULL or "" = defaults */
   char *err;               /* optional: receives a message when rt_run fails */
   size_t errlen;           /* size of err */
 } rt_config;
@@ -245,6 +250,17 @@ void rt_sleep(int64_t ns);        /* park the running G for at least ns (Go's ti
 ** to 10000; rt_run returns only once every such call has returned. */
 void rt_syscall_enter(void);
 void rt_syscall_exit(void);
+/* The same, but the P goes at once (Go's entersyscallblock): for calls
+** known to block long.  Leave with rt_syscall_exit. */
+void rt_syscall_enter_block(void);
+/* A preemption point: yields when sysmon has asked the running G to
+** (it has run time_slice_ms without a switch), else returns at once (a
+** load and a branch).  Channel operations, rt_alloc and rt_yield are
+** preemption points too; put this in long loops that call none of them.
+** With preempt=signal a G is also stopped between any two instructions
+** of the program's own code (not in the runtime, not in a shared
+** library such as libc), x86-64 only. */
+void rt_safepoint(void);
 int64_t rt_now(void);             /* monotonic clock, ns (any thread) */
 uint64_t rt_gid(void);            /* id of the running G (main is 1) */
 int rt_procs(void);               /* number of Ps of the running runtime */
@@ -280,6 +296,50 @@ typedef struct rt_case {
 ** several are ready, one is chosen uniformly at random.  With block false
 ** and none ready, returns -1 at once (Go's default case). */
 int rt_select(rt_case *cases, int n, bool block);
+
+/* ---- file descriptors on the netpoller (framework/netpoll.c, epoll) ----
+** Go's net package underneath: fds are non-blocking, and a call that
+** would block parks the G until epoll says the fd is ready, so a P runs
+** other Gs meanwhile.  Every call is from a G of a running runtime and
+** returns what the system call does, or -errno (so -EAGAIN never: that is
+** what parks); 0 from rt_fd_read is end of file.  An fd opened here must
+** be closed with rt_fd_close before main returns; one left open is
+** forgotten by the poller when rt_run returns (the fd itself stays open).
+** Calls on one fd from several Gs at once are allowed (one reader and one
+** writer at a time, as Go's net.Conn: a second reader parks behind the
+** first). */
+struct sockaddr;
+#define RT_FD_READ  1        /* rt_fd_deadline: the reading side */
+#define RT_FD_WRITE 2        /* the writing side; OR them for both */
+/* socket(2), made non-blocking and close-on-exec, watched by the poller. */
+int rt_fd_socket(int domain, int type, int protocol);
+/* Adopts an fd made elsewhere (a pipe, a socketpair, an eventfd): makes
+** it non-blocking and watches it.  RT_OK or -errno (-EPERM: a regular
+** file, which epoll cannot watch; -EEXIST: watched already). */
+int rt_fd_open(int fd);
+int rt_fd_bind(int fd, const struct sockaddr *addr, unsigned addrlen);
+int rt_fd_listen(int fd, int backlog);
+/* Waits for a connection; returns the new fd, watched, or -errno. */
+int rt_fd_accept(int fd, struct sockaddr *addr, unsigned *addrlen);
+/* Connects, parking until the connection is made or refused. */
+int rt_fd_connect(int fd, const struct sockaddr *addr, unsigned addrlen);
+/* Reads up to n bytes, parking until some arrive: the count, 0 at end of
+** file, or -errno (-ETIMEDOUT: the read deadline passed). */
+long rt_fd_read(int fd, void *buf, unsigned long n);
+/* Writes all n bytes, parking while the fd is full: n, or, when an error
+** or the write deadline stops it, the bytes written before if any, else
+** -errno. */
+long rt_fd_write(int fd, const void *buf, unsigned long n);
+/* shutdown(2): SHUT_WR half-closes, so the peer reads end of file. */
+int rt_fd_shutdown(int fd, int how);
+/* Stops watching fd, wakes the Gs parked on it (they get -EBADF), closes
+** it. */
+int rt_fd_close(int fd);
+/* Sets the read and/or write deadline (RT_FD_READ | RT_FD_WRITE) to `at`,
+** an absolute rt_now() time; 0 clears it.  Pending and later calls on
+** that side return -ETIMEDOUT once it passes (a deadline in the past
+** fails them at once), as Go's SetDeadline.  RT_OK or -errno. */
+int rt_fd_deadline(int fd, int which, int64_t at);
 
 /* ---- timers (Go's time.Timer and time.Ticker) ---- */
 /* A timer whose channel (capacity 1, int64_t elements: rt_now() when it

@@ -354,6 +354,14 @@ int rt_alloc_load(const char *path, const rt_alloc_ops **out, char *err, size_t 
 int rt_alloc_resolve(const char *spec, const rt_alloc_ops **out, rt_pval vals[RT_MAX_PARAMS],
                      char *err, size_t errlen);
 
+/* The runtime's own options (rt_config.runtime), declared like a
+** module's parameters: preempt (off|coop|signal), time_slice_ms, max_ms
+** (sysmon's longest sleep), sysmon (on|off).  *n receives the count. */
+const rt_param *rt_runtime_params(int *n);
+/* Parses "k=v[,k=v...]" (NULL or "" = the defaults) into vals.  RT_OK, or
+** RT_EINVAL with a message naming the option and what is allowed. */
+int rt_runtime_resolve(const char *kvs, rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen);
+
 /* Parses "k=v,k=v" against a parameter table into vals (which must hold
 ** defaults already).  `what` names the owner in messages ("sched 'go'"). */
 int rt_params_parse(const char *what, const rt_param *ps, int n,

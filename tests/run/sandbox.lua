@@ -15,4 +15,6 @@ check("C module searchers", #package.searchers == 2 and package.cpath == "")
 assert(#refused == 0, "sandbox leaks: " .. table.concat(refused, ", "))
 local m = rtlab.modules()
 assert(m.sched[1].name == "go" and m.workloads[1].name == "yield", "rtlab.modules()")
+assert(m.runtime.params[1].name == "preempt" and m.runtime.params[1].default == "coop",
+       "rtlab.modules().runtime")
 return rtlab.experiment { name = "sandbox", workloads = { { "yield", n = 10 } }, reps = 1 }

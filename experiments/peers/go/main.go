@@ -6,7 +6,8 @@
 // they mean something for Go), so an experiment can put both in one table.
 //
 //	rtlab-peer-go -workload NAME[,k=v...] [-n N] [-procs P] [-gs G] [-batch B]
-//	              [-cap C] [-stages K]
+//	              [-cap C] [-stages K] [-max_us U] [-clients C] [-size S]
+//	              [-ms M] [-sleep_us U]
 //
 // Exit status: 0 ok, 1 the workload's self-check failed, 2 bad input.
 package main
@@ -48,6 +49,10 @@ var workloads = []workload{
 	{"pipeline", []param{{"n", 100000, 1, 1e12}, {"stages", 8, 1, 10000}}, nil, runPipeline},
 	{"timers", []param{{"n", 100000, 1, 1e9}, {"gs", 1000, 1, 1e6}, {"max_us", 1000, 0, 1e7}},
 		nil, runTimers},
+	{"echo", []param{{"n", 2000, 1, 1e9}, {"clients", 16, 1, 10000}, {"size", 64, 1, 1048576}},
+		nil, runEcho},
+	{"hog", []param{{"n", 1, 1, 1024}, {"ms", 500, 1, 1e6}, {"sleep_us", 1000, 1, 1e6}},
+		nil, runHog},
 }
 
 func names() string {
@@ -158,11 +163,28 @@ func rusage() syscall.Rusage {
 	return ru
 }
 
+// span is the part of a trial that wall_ns, user_ns and sys_ns cover: all
+// of run, unless the workload narrows it by calling start and end itself
+// (echo leaves out its listener's set-up and tear-down, hog its calibration).
+type span struct {
+	t0, t1   time.Time      // start and end (monotonic readings)
+	ru0, ru1 syscall.Rusage // the process's resource usage at each
+	ended    bool           // end was called after the last start
+}
+
+// timed is the trial's span: main starts it before run and ends it after,
+// unless run has ended it already.
+var timed span
+
+func (s *span) start() { s.ru0 = rusage(); s.t0 = time.Now(); s.ended = false }
+func (s *span) end()   { s.t1 = time.Now(); s.ru1 = rusage(); s.ended = true }
+
 func main() {
 	spec := flag.String("workload", "", "NAME[,k=v...]: "+names())
 	procs := flag.Int("procs", 1, "GOMAXPROCS, 1..1024")
 	list := flag.Bool("list", false, "print the workload names, one per line, and exit")
-	for _, n := range []string{"n", "gs", "batch", "cap", "stages", "max_us"} {
+	for _, n := range []string{"n", "gs", "batch", "cap", "stages", "max_us", "clients",
+		"size", "ms", "sleep_us"} {
 		flag.String(n, "", "workload parameter "+n+" (as in NAME,"+n+"=...)")
 	}
 	flag.Parse()
@@ -191,11 +213,13 @@ func main() {
 	runtime.GOMAXPROCS(*procs)
 
 	runtime.GC() // start from a clean heap, as rtlab starts a fresh runtime
-	ru0 := rusage()
-	t0 := time.Now()
+	timed.start()
 	ops, err := w.run(v)
-	wall := time.Since(t0).Nanoseconds()
-	ru1 := rusage()
+	if !timed.ended {
+		timed.end()
+	}
+	wall := timed.t1.Sub(timed.t0).Nanoseconds()
+	ru0, ru1 := timed.ru0, timed.ru1
 
 	params := ordered{}
 	for _, p := range w.params {

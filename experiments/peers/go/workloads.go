@@ -250,3 +250,130 @@ func runTimers(v map[string]int64) (int64, error) {
 	latency = late
 	return n, nil
 }
+
+// hogLine pads each hog's slot to rtlab's WL_LINE, so two hogs never
+// share a cache line.
+const hogLine = 128
+
+// hogSlot is one hog's result.
+type hogSlot struct {
+	x uint64            // the hog's final xorshift state: never 0
+	_ [hogLine - 8]byte // padding to hogLine
+}
+
+// hogSpin runs k steps of xorshift64 from x (nonzero, so the result is
+// nonzero too).  The loop makes no calls: it has no safe point for
+// cooperative preemption, and only Go's asynchronous (signal) preemption
+// can stop it.  Not inlined, so the calibration times the hogs' code.
+//
+//go:noinline
+func hogSpin(x uint64, k int64) uint64 {
+	for ; k > 0; k-- {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}
+
+// hogSeed is hog i's starting state: an odd constant times i+1, never 0.
+func hogSeed(i int64) uint64 { return 0x9E3779B97F4A7C15 * uint64(i+1) }
+
+// hogTime is how long hogSpin takes for k steps; it fails if the loop's
+// result shows it was not run.
+func hogTime(k int64) (time.Duration, error) {
+	t0 := time.Now()
+	x := hogSpin(hogSeed(0), k)
+	d := time.Since(t0)
+	if x == 0 {
+		return 0, fmt.Errorf("hog: the calibration loop ended in state 0")
+	}
+	return d, nil
+}
+
+// hogCalibrate measures hogSpin's steps per millisecond: it doubles the
+// steps until a run takes >= 5 ms (the clock's resolution no longer
+// matters), then keeps the fastest of three such runs, since a run the
+// host interrupted only looks slower (one such run made a 500 ms hog
+// spin 400 ms).
+func hogCalibrate() (float64, error) {
+	k := int64(1 << 22)
+	d, err := hogTime(k)
+	for ; err == nil && d < 5*time.Millisecond; d, err = hogTime(k) {
+		k *= 2
+	}
+	for r := 0; r < 2 && err == nil; r++ {
+		var d2 time.Duration
+		if d2, err = hogTime(k); d2 < d {
+			d = d2
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return float64(k) / (float64(d) / float64(time.Millisecond)), nil
+}
+
+// hog: n goroutines each spin for ms milliseconds in a loop without safe
+// points, while one goroutine sleeps sleep_us over and over and records
+// how late each wake-up came (rtlab's hog): the scheduler's preemption.
+// The calibration is left out of the timed part.
+func runHog(v map[string]int64) (int64, error) {
+	n, ms, sleep := v["n"], v["ms"], v["sleep_us"]*1000
+	perMs, err := hogCalibrate()
+	if err != nil {
+		return 0, err
+	}
+	iters := int64(float64(ms) * perMs)
+	// Room for the usual number of samples, so appends do not allocate
+	// while the latency goroutine measures.
+	hint := ms * 1000000 / sleep
+	if hint > 1<<16 {
+		hint = 1 << 16
+	}
+	timed.start()
+	var hogsDone int32 // atomic: set once every hog has finished
+	started := make(chan struct{})
+	samples := make(chan []int64)
+	go func() {
+		late := make([]int64, 0, hint+2)
+		close(started)
+		for {
+			t0 := time.Now()
+			time.Sleep(time.Duration(sleep))
+			l := time.Since(t0).Nanoseconds() - sleep
+			if l < 0 {
+				l = 0
+			}
+			late = append(late, l)
+			if atomic.LoadInt32(&hogsDone) != 0 {
+				break
+			}
+		}
+		samples <- late
+	}()
+	<-started
+	slots := make([]hogSlot, n)
+	var wg sync.WaitGroup
+	wg.Add(int(n))
+	for i := int64(0); i < n; i++ {
+		go func(i int64) {
+			slots[i].x = hogSpin(hogSeed(i), iters)
+			wg.Done()
+		}(i)
+	}
+	wg.Wait()
+	atomic.StoreInt32(&hogsDone, 1)
+	late := <-samples
+	for i := range slots {
+		if slots[i].x == 0 {
+			return n, fmt.Errorf("hog: hog %d ended in state 0", i)
+		}
+	}
+	if len(late) == 0 {
+		return n, fmt.Errorf("hog: no latency samples")
+	}
+	sort.Slice(late, func(a, b int) bool { return late[a] < late[b] })
+	latency = late
+	return n, nil
+}
