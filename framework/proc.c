@@ -101,6 +101,7 @@ struct proc {
   ** again by then (PW_STATE: P_*; above it the tick). */
   _Atomic uint64_t word;
   _Atomic(m *) mp;          /* the M holding it (sysmon signals it) */
+  _Atomic int64_t sysstart; /* when its current syscall began (rt_now) */
   _Alignas(HEAP_LINE) tmheap tm; /* timers added by Gs that ran here (timer.c) */
 };
 
@@ -897,6 +898,7 @@ void rt_syscall_enter(void) {
   proc *p = syscall_begin(mm, "rt_syscall_enter");
   uint64_t w = atomic_load_explicit(&p->word, memory_order_relaxed);
   mm->systick = (uint32_t)(w >> 2) + 1;
+  atomic_store_explicit(&p->sysstart, rt_now(), memory_order_relaxed);
   atomic_store_explicit(&p->word, PW(mm->systick, P_SYSCALL), memory_order_release);
 }
 
@@ -961,6 +963,7 @@ void sched_pview_get(int i, sched_pview *v) {
   uint64_t w = atomic_load_explicit(&p->word, memory_order_acquire);
   v->status = (int)(w & PW_STATE);
   v->syscalltick = (uint32_t)(w >> 2);
+  v->syscallstart = atomic_load_explicit(&p->sysstart, memory_order_relaxed);
   v->schedtick = __atomic_load_n(&p->sp.schedtick, __ATOMIC_RELAXED);
   v->runnable = S.ops->runnable(&p->sp);
 }

@@ -84,6 +84,7 @@ typedef struct sched_pview {
   int status;                 /* P_IDLE, P_RUNNING or P_SYSCALL */
   uint64_t schedtick;         /* Gs started with a fresh slice */
   uint32_t syscalltick;       /* system calls entered */
+  int64_t syscallstart;       /* when the current one began (P_SYSCALL) */
   bool runnable;              /* Gs wait in its queues */
 } sched_pview;
 

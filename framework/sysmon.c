@@ -12,6 +12,7 @@
 #include "sysmon.h"
 
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 
 #include "fail.h"
@@ -66,6 +67,7 @@ int opts_resolve(const char *kvs, rt_opts *o, char *err, size_t errlen) {
 
 #define SM_MIN_SLEEP_NS 20000          /* Go's 20 us */
 #define SM_IDLE_ROUNDS 50              /* rounds with nothing done before the sleep doubles */
+#define SM_SYSCALL_NS 20000            /* a syscall this long loses its P when there is work */
 #define SM_SYSCALL_GRACE_NS 10000000   /* a P in a syscall with no work keeps it 10 ms */
 #define SM_AFTER_PREEMPT_NS 500000     /* next look after a preemption request */
 
@@ -73,8 +75,6 @@ int opts_resolve(const char *kvs, rt_opts *o, char *err, size_t errlen) {
 typedef struct sm_seen {
   uint64_t schedtick;         /* the P's schedtick when first seen */
   int64_t schedwhen;          /* when it was first seen */
-  uint32_t syscalltick;       /* the P's syscall tick when first seen */
-  int64_t syscallwhen;        /* when */
 } sm_seen;
 
 static struct {
@@ -97,15 +97,14 @@ static int sm_retake(int64_t now) {
     sched_pview_get(i, &v);
     sm_seen *s = &SM.seen[i];
     if (v.status == P_SYSCALL) {
-      if (s->syscalltick != v.syscalltick) {  /* a new syscall: give it a round */
-        s->syscalltick = v.syscalltick;
-        s->syscallwhen = now;
-        continue;
-      }
+      /* Go waits until it has seen the same syscall on two rounds, a
+      ** round being 20 us or, on a slow-to-wake machine, several times
+      ** that; the P records when the call began, so we wait 20 us. */
+      int64_t lasted = now - v.syscallstart;
+      if (lasted < SM_SYSCALL_NS) continue;
       /* Nothing queued and someone idle to take new work: the P may wait
       ** on its M a while longer, which saves a hand-off (Go does so). */
-      if (!v.runnable && sched_idle_capacity() > 0 && s->syscallwhen + SM_SYSCALL_GRACE_NS > now)
-        continue;
+      if (!v.runnable && sched_idle_capacity() > 0 && lasted < SM_SYSCALL_GRACE_NS) continue;
       if (sched_retake(i, v.syscalltick)) n++;
     } else if (v.status == P_RUNNING) {
       if (s->schedtick != v.schedtick) {
@@ -128,6 +127,10 @@ static int sm_retake(int64_t now) {
 
 static void *sm_main(void *arg) {
   (void)arg;
+  /* Linux lets a sleep run 50 us long by default (timer slack), more
+  ** than sysmon's shortest sleep: a 20 us tick would take 70.  Go leaves
+  ** it; we ask for 1 us, for this thread only. */
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   int64_t delay = SM_MIN_SLEEP_NS;
   int idle = 0;
   while (!atomic_load(&SM.stop)) {

@@ -16,7 +16,9 @@ static int check_failures;
 #define CHECKF(cond, ...) do { if (!(cond)) { check_failures++; \
   fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
   fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
-#define CHECK_EQ(a, b) CHECKF((a) == (b), "%lld != %lld", (long long)(a), (long long)(b))
+/* a and b are evaluated once each (they may be calls with effects). */
+#define CHECK_EQ(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
+  CHECKF(a_ == b_, "%s != %s: %lld != %lld", #a, #b, a_, b_); } while (0)
 
 static inline int check_done(const char *name) {
   if (check_failures) fprintf(stderr, "%s: %d check(s) failed\n", name, check_failures);

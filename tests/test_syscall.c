@@ -5,7 +5,10 @@
 **   - a reader that comes back while main keeps the only P busy waits on
 **     the inject queue and runs once main switches;
 **   - many readers at once at 1 and 2 Ps (more Ms than Ps), each woken by
-**     its own pipe, none lost; a G in a syscall is not a deadlock.
+**     its own pipe, none lost; a G in a syscall is not a deadlock;
+** each three ways: rt_syscall_enter with sysmon, which retakes the P
+** (counted in `retakes`), rt_syscall_enter_block, which hands it off at
+** once, and rt_syscall_enter with sysmon=off, which then does the same.
 ** Each wait here ends because another G acts; a broken hand-off hangs,
 ** and CTest's timeout reports it.
 */
@@ -21,11 +24,13 @@
 static int fds[NR][2];
 static _Atomic int got[NR];
 static rt_waitgroup wg;
+static bool use_block;   /* readers enter with rt_syscall_enter_block */
 
 static void reader(void *arg) {
   int i = (int)(intptr_t)arg;
   char c = 0;
-  rt_syscall_enter();
+  if (use_block) rt_syscall_enter_block();
+  else rt_syscall_enter();
   ssize_t n = read(fds[i][0], &c, 1);
   rt_syscall_exit();
   if (n == 1) atomic_store(&got[i], c);
@@ -60,25 +65,38 @@ static void many_main(void *arg) {
                                       atomic_load(&got[i]));
 }
 
-static void run(int procs, rt_fn fn) {
+/* Runs fn on procs Ps with the runtime options rt; the number of Ps
+** sysmon retook from readers. */
+static uint64_t run(int procs, rt_fn fn, const char *rt) {
   for (int i = 0; i < NR; i++) {
     CHECK(pipe(fds[i]) == 0);
     atomic_store(&got[i], 0);
   }
   memset(&wg, 0, sizeof wg);
   char err[256] = "";
-  rt_config cfg = {.procs = procs, .err = err, .errlen = sizeof err};
+  rt_config cfg = {.procs = procs, .runtime = rt, .err = err, .errlen = sizeof err};
   CHECKF(rt_run(&cfg, fn, NULL) == RT_OK, "rt_run: %s", err);
   for (int i = 0; i < NR; i++) {
     close(fds[i][0]);
     close(fds[i][1]);
   }
+  uint64_t cnt[2 * RT_CNT__N], retakes = 0;
+  int np = rt_counters(cnt, 2);
+  for (int p = 0; p < np && p < 2; p++) retakes += cnt[p * RT_CNT__N + RT_CNT_RETAKES];
+  return retakes;
 }
 
 int main(void) {
-  run(1, one_main);
-  run(2, one_main);
-  run(1, many_main);
-  run(2, many_main);
+  /* On one P main runs again only once sysmon has retaken the P. */
+  CHECK(run(1, one_main, NULL) >= 1);
+  run(2, one_main, NULL);
+  run(1, many_main, NULL);
+  run(2, many_main, NULL);
+  CHECK_EQ(run(1, one_main, "sysmon=off"), 0);
+  CHECK_EQ(run(2, many_main, "sysmon=off"), 0);
+  use_block = true;
+  CHECK_EQ(run(1, one_main, NULL), 0);
+  CHECK_EQ(run(1, many_main, NULL), 0);
+  CHECK_EQ(run(2, many_main, NULL), 0);
   return check_done("test_syscall");
 }

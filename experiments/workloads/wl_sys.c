@@ -9,6 +9,10 @@
 **            the time from a write to its reader running again (the hand-off
 **            back to a P).  With one P and no hand-off nothing would run
 **            while a reader is blocked: the workload could not finish.
+**            block=off (the default) enters with rt_syscall_enter: the P
+**            stays with the reader until sysmon retakes it, 20 us into
+**            the call (Go's entersyscall); block=on with
+**            rt_syscall_enter_block: the P goes at once (entersyscallblock).
 */
 #include "workloads.h"
 
@@ -17,12 +21,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-enum { S_N, S_READERS, S_WORKERS, S_WORK_US };
+enum { S_N, S_READERS, S_WORKERS, S_WORK_US, S_BLOCK };
 static const rt_param s_params[] = {
   {"n", RT_PT_INT, 2000, 1, 1e9, NULL, "blocking reads in total"},
   {"readers", RT_PT_INT, 4, 1, 1000, NULL, "Gs blocking in read(), a pipe each"},
   {"workers", RT_PT_INT, 1, 0, 1000, NULL, "Gs computing meanwhile"},
   {"work_us", RT_PT_INT, 20, 1, 1e6, NULL, "length of a worker's chunk between yields"},
+  {"block", RT_PT_BOOL, 0, 0, 0, NULL,
+   "readers hand their P off at once (rt_syscall_enter_block), not after sysmon's 20 us"},
 };
 
 typedef struct s_state {
@@ -32,6 +38,7 @@ typedef struct s_state {
   rt_chan *ack;            /* readers -> feeder: one per read */
   _Atomic int stop;        /* readers done: workers leave */
   int64_t work_ns;         /* worker chunk */
+  bool block;              /* enter with rt_syscall_enter_block */
   rt_waitgroup wg;         /* readers and workers */
 } s_state;
 
@@ -42,7 +49,8 @@ static void s_read1(void *arg) {
   s_state *s = r->s;
   for (int64_t k = 0; k < r->n; k++) {
     char c;
-    rt_syscall_enter();
+    if (s->block) rt_syscall_enter_block();
+    else rt_syscall_enter();
     ssize_t got = read(s->fd[r->i][0], &c, 1);
     rt_syscall_exit();
     s->late[r->at + k] = got == 1 ? rt_now() - atomic_load(&s->sent[r->i]) : -1;
@@ -64,7 +72,7 @@ static void s_work1(void *arg) {
 
 static int s_run(const rt_pval *v, uint64_t *ops, char *err, size_t errlen) {
   int64_t n = v[S_N].i, nr = v[S_READERS].i < n ? v[S_READERS].i : n, nw = v[S_WORKERS].i;
-  s_state s = {.work_ns = v[S_WORK_US].i * 1000};
+  s_state s = {.work_ns = v[S_WORK_US].i * 1000, .block = v[S_BLOCK].i != 0};
   s.fd = calloc((size_t)nr, sizeof *s.fd);
   s.late = malloc((size_t)n * sizeof *s.late);
   s.sent = calloc((size_t)nr, sizeof *s.sent);
