@@ -100,4 +100,9 @@ static inline void chan_wake(sudog *s, bool success) {
   sched_ready(g);
 }
 
+/* rt_select without its preemption point, for the runtime's own sends: a
+** timer fires under its heap's lock, and a yield there would run the
+** heap's timers again, waiting for that very lock. */
+int chan_select(rt_case *cases, int n, bool block);
+
 #endif

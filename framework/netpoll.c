@@ -52,15 +52,19 @@ typedef struct pside {
 } pside;
 
 struct pd {
+  _Atomic uint64_t ref;       /* calls in progress (they hold the number),
+                                 plus PD_CLOSING once rt_fd_close came:
+                                 one word, so a call takes and drops its
+                                 reference with one atomic add each */
   rt_lock lock;               /* guards all below but the sides' mutexes */
-  int fd;                     /* the fd watched; -1 when the slot is free */
-  int refs;                   /* calls in progress (they hold the number) */
-  bool closing;               /* rt_fd_close came: calls fail with EBADF */
+  int fd;                     /* the fd watched; -1 when the slot is free
+                                 (written under lock, read by pd_get without) */
   bool sock;                  /* a socket: writes use send(MSG_NOSIGNAL) */
   pside r, w;                 /* the two directions */
 };
 
 #define NP_EVENTS 128         /* epoll events taken per poll */
+#define PD_CLOSING ((uint64_t)1 << 40)  /* in pd.ref: calls fail with EBADF */
 
 static struct {
   int ep;                     /* the epoll instance, -1 when not running */
@@ -243,9 +247,7 @@ static int pd_watch(int fd) {
     rt_lock_release(&d->lock);
     return -EEXIST;
   }
-  d->fd = fd;
-  d->refs = 0;
-  d->closing = false;
+  __atomic_store_n(&d->fd, fd, __ATOMIC_RELEASE);
   d->sock = sock;
   d->r.ready = d->w.ready = false;
   d->r.dl = d->w.dl = 0;
@@ -254,12 +256,14 @@ static int pd_watch(int fd) {
   if (epoll_ctl(NP.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
     int e = errno;
     rt_lock_acquire(&d->lock);
-    d->fd = -1;
+    __atomic_store_n(&d->fd, -1, __ATOMIC_RELEASE);
     rt_lock_release(&d->lock);
     return -e;
   }
   return RT_OK;
 }
+
+static void pd_put(pd *d);
 
 /* The pd of watched fd with a reference taken, or NULL (not watched, or
 ** closing): the call then fails with EBADF. */
@@ -268,28 +272,34 @@ static pd *pd_get(int fd) {
   if (fd < 0 || (size_t)fd >= NP.cap) return NULL;
   pd *d = atomic_load_explicit(&NP.tab[fd], memory_order_acquire);
   if (!d) return NULL;
-  rt_lock_acquire(&d->lock);
-  bool ok = d->fd == fd && !d->closing;
-  if (ok) d->refs++;
-  rt_lock_release(&d->lock);
-  return ok ? d : NULL;
+  uint64_t r = atomic_fetch_add(&d->ref, 1);
+  if (r & PD_CLOSING || __atomic_load_n(&d->fd, __ATOMIC_ACQUIRE) != fd) {
+    pd_put(d);  /* closing, or the slot is free or another fd's by now */
+    return NULL;
+  }
+  return d;
 }
 
-/* Drops a reference; the last one after rt_fd_close closes the fd. */
+/* Drops a reference; the last one after rt_fd_close closes the fd: the
+** one whose CAS clears PD_CLOSING, so it happens once. */
 static void pd_put(pd *d) {
+  uint64_t r = atomic_fetch_sub(&d->ref, 1) - 1;
+  if (r != PD_CLOSING || !atomic_compare_exchange_strong(&d->ref, &r, 0)) return;
   rt_lock_acquire(&d->lock);
-  int fd = --d->refs == 0 && d->closing ? d->fd : -1;
-  if (fd >= 0) d->fd = -1;
+  int fd = d->fd;
+  __atomic_store_n(&d->fd, -1, __ATOMIC_RELEASE);
   rt_lock_release(&d->lock);
-  if (fd >= 0) close(fd);
+  close(fd);
 }
+
+static inline bool pd_closing(pd *d) { return atomic_load(&d->ref) & PD_CLOSING; }
 
 /* Parks the running G until side s is ready (0: try again), its deadline
 ** passes (-ETIMEDOUT) or the fd is closed (-EBADF). */
 static int side_wait(pd *d, pside *s, const char *reason) {
   rt_lock_acquire(&d->lock);
   int rc = 0;
-  if (d->closing) {
+  if (pd_closing(d)) {
     rc = -EBADF;
   } else if (s->ready) {
     s->ready = false;
@@ -433,8 +443,11 @@ long rt_fd_write(int fd, const void *buf, unsigned long n) {
 int rt_fd_close(int fd) {
   pd *d = pd_get(fd);
   if (!d) return -EBADF;
-  rt_lock_acquire(&d->lock);
-  d->closing = true;
+  if (atomic_fetch_or(&d->ref, PD_CLOSING) & PD_CLOSING) {  /* closed at the same time */
+    pd_put(d);
+    return -EBADF;
+  }
+  rt_lock_acquire(&d->lock);  /* after the flag: side_wait reads it under the lock */
   rt_g *r = side_take(&d->r, -EBADF), *w = side_take(&d->w, -EBADF);
   rt_lock_release(&d->lock);
   epoll_ctl(NP.ep, EPOLL_CTL_DEL, fd, NULL);

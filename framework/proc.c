@@ -1262,11 +1262,12 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
 
   m_schedule(m0);
 
-  /* main returned.  Wake whoever sleeps and wait for every M (sysmon
-  ** first: it may hand Ps to Ms). */
+  /* main returned.  Wake whoever sleeps and wait for every M; sysmon
+  ** runs on meanwhile, so that a G running on without a switch is
+  ** preempted and its M sees the end (after done, no M is made). */
   runtime_done();
-  sysmon_stop();
   for (int i = 1; i < S.nm; i++) pthread_join(S.allm[i]->thread, NULL);
+  sysmon_stop();
   ctx_thread_fini(m0->altstack);
   tls_m = NULL;
   sched_preempt_flag = NULL;

@@ -103,6 +103,10 @@ static int sel_finish(sel *s, int chosen, sudog *partner, int *scratch) {
 
 int rt_select(rt_case *cases, int n, bool block) {
   sched_safepoint();
+  return chan_select(cases, n, block);
+}
+
+int chan_select(rt_case *cases, int n, bool block) {
   if (n < 0 || (n > 0 && !cases))
     sched_fatal("select: %d cases at %p (want n >= 0 and an array when n > 0)",
                 n, (void *)cases);

@@ -16,6 +16,7 @@
 #include "fail.h"
 #include "proc.h"
 #include "timer.h"
+#include "chan.h"
 
 int64_t rt_now(void) {
   struct timespec t;
@@ -182,7 +183,7 @@ static void rt_timer_fire(void *arg) {
   rt_timer *x = arg;
   int64_t now = rt_now();
   rt_case c = {.c = x->c, .dir = RT_SEND, .elem = &now};
-  rt_select(&c, 1, false);
+  chan_select(&c, 1, false);  /* no preemption point under the heap's lock */
   if (x->period > 0) {
     int64_t next = x->t.when + x->period;
     if (next <= now) next += (now - next) / x->period * x->period + x->period;

@@ -8,6 +8,9 @@
 **     its loop lets the sleeper run as well;
 **   - preempt=off: with the pure loop, the sleeper does not wake at all
 **     until the hog is done.
+**   - preempt=signal, 2 Ps: main returns while another G spins forever
+**     on the other P; rt_run still returns (sysmon preempts the spinner
+**     during shutdown, and its M sees the end).
 ** The hog stops when a plain thread (not a G) sets a flag after 300 ms of
 ** wall time, so the loop itself calls nothing.  The wake-ups counted are
 ** those that see the hog started and not yet done.  No wall-clock upper
@@ -141,8 +144,38 @@ static void test_off(void) {
   CHECKF(n == 0, "preempt=off: the sleeper woke %d times while the hog spun, want 0", n);
 }
 
+static _Atomic int forever_in;  /* the endless G has started */
+
+static void forever(void *arg) {
+  (void)arg;
+  atomic_store(&forever_in, 1);
+  uint64_t x = 1;
+  for (;;) {  /* never a call: ends only with the process */
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    __asm__ volatile("" : "+r"(x));
+  }
+}
+
+static void shutdown_main(void *arg) {
+  (void)arg;
+  rt_go(forever, NULL);
+  while (!atomic_load(&forever_in)) rt_sleep(1000000);  /* running on the other P */
+  rt_sleep(20000000);
+}
+
+static void test_shutdown(void) {
+#if defined(__x86_64__)
+  char err[512] = "";
+  rt_config cfg = {.procs = 2, .runtime = "preempt=signal", .err = err, .errlen = sizeof err};
+  int rc = rt_run(&cfg, shutdown_main, NULL);
+  if (rc == RT_EINVAL && strstr(err, "ThreadSanitizer")) return;  /* refused there */
+  CHECKF(rc == RT_OK, "shutdown with a spinning G: rt_run: %d %s", rc, err);
+#endif
+}
+
 int main(void) {
   test_signal();
+  test_shutdown();
   test_coop();
   test_off();
   CHECK(hog_x != 0);

@@ -156,12 +156,12 @@ static void timer_api_main(void *arg) {
 ** their channels; every value read is a real firing time. */
 #define RACE_N 4
 static void race_main(void *arg) {
-  (void)arg;
+  int n = arg ? (int)(intptr_t)arg : 20000;  /* iterations */
   rt_timer *t[RACE_N];
   for (int i = 0; i < RACE_N; i++) t[i] = rt_timer_start(1000, i % 2 ? 3000 : 0);
   uint64_t r = 12345;
   int64_t start = rt_now();
-  for (int i = 0; i < 20000; i++) {
+  for (int i = 0; i < n; i++) {
     r ^= r << 13; r ^= r >> 7; r ^= r << 17;
     rt_timer *x = t[r % RACE_N];
     if (r & 256) rt_timer_stop(x);
@@ -174,11 +174,17 @@ static void race_main(void *arg) {
   for (int i = 0; i < RACE_N; i++) rt_timer_free(t[i]);
 }
 
+/* With 1 ms slices sysmon asks race_main to yield again and again while
+** timers fire on its P: a timer's firing sends on its channel under the
+** heap's lock, which must not be a preemption point (it was: the yield
+** ran the timers again and waited for that lock forever). */
 static void test_timer_api(int procs) {
   char err[256] = "";
   rt_config cfg = {.procs = procs, .err = err, .errlen = sizeof err};
   CHECKF(rt_run(&cfg, timer_api_main, NULL) == RT_OK, "rt_run: %s", err);
   CHECKF(rt_run(&cfg, race_main, NULL) == RT_OK, "rt_run: %s", err);
+  cfg.runtime = "time_slice_ms=1";
+  CHECKF(rt_run(&cfg, race_main, (void *)(intptr_t)400000) == RT_OK, "rt_run: %s", err);
 }
 
 /* ==== a deadlock after the last timer =============================== */
