@@ -33,6 +33,7 @@
 ** costs nothing on the switch path.
 */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,7 +109,6 @@ struct proc {
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
 #define PROC_MAXPROCS RT_MAXPROCS
-#define PROC_MAXM 10000     /* Ms at most: Ps plus Ms blocked in syscalls (Go's limit) */
 #define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
 
 #define PW_STATE 3u
@@ -397,7 +397,9 @@ static void *m_main(void *arg);
 ** limit.  Created under S.idle so that runtime_done, which takes S.idle
 ** after setting done, knows every M that rt_run must join has a thread. */
 static m *m_new(proc *p, bool spinning) {
-  if (S.nm >= PROC_MAXM) return NULL;
+  if (S.nm >= S.opts.max_threads)  /* Go's checkmcount: better than a silent hang */
+    sched_fatal("program exceeds the %d-thread limit (runtime option max_threads)",
+                S.opts.max_threads);
   m *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->id = S.nm;
@@ -911,6 +913,30 @@ void rt_syscall_enter_block(void) {
   handoff(p);
 }
 
+long rt_sys_read(int fd, void *buf, unsigned long n) {
+  rt_syscall_enter();
+  long r = read(fd, buf, n);
+  int e = errno;  /* before exit: it may move the G to another thread */
+  rt_syscall_exit();
+  return r < 0 ? -e : r;
+}
+
+long rt_sys_write(int fd, const void *buf, unsigned long n) {
+  rt_syscall_enter();
+  long r = write(fd, buf, n);
+  int e = errno;
+  rt_syscall_exit();
+  return r < 0 ? -e : r;
+}
+
+int rt_sys_fsync(int fd) {
+  rt_syscall_enter();
+  int r = fsync(fd);
+  int e = errno;
+  rt_syscall_exit();
+  return r < 0 ? -e : r;
+}
+
 /* Takes P want off the idle list if it is there, else any idle P.  S.idle
 ** held. */
 static proc *pidle_take(proc *want) {
@@ -1174,6 +1200,11 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     set_err(cfg, "procs must be in [1, %d], got %d", PROC_MAXPROCS, procs);
     return RT_EINVAL;
   }
+  if (opts.max_threads < procs) {
+    set_err(cfg, "runtime: max_threads (%d) must be at least procs (%d): every P needs an M",
+            opts.max_threads, procs);
+    return RT_EINVAL;
+  }
   size_t stack = cfg && cfg->stack_size ? cfg->stack_size : 64 * 1024;
   if (stack < 16 * 1024 || stack > (size_t)1 << 30) {
     set_err(cfg, "stack_size must be in [16 KiB, 1 GiB], got %zu bytes", stack);
@@ -1206,7 +1237,7 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
   S.stack_size = (stack + ctx_page_size() - 1) & ~(ctx_page_size() - 1);
   S.ps = heap_lines(sizeof(proc) * procs);
   S.all = zalloc(sizeof(rt_sp *) * procs);
-  S.allm = zalloc(sizeof(m *) * PROC_MAXM);
+  S.allm = zalloc(sizeof(m *) * (size_t)opts.max_threads);
   S.shared = zalloc(ops->shared_size);
   m *m0 = zalloc(sizeof *m0);
   bool ok = S.ps && S.all && S.allm && S.shared && m0;

@@ -21,7 +21,7 @@
 
 /* ==== options ======================================================== */
 
-enum { O_PREEMPT, O_SLICE, O_MAX, O_SYSMON, O__N };
+enum { O_PREEMPT, O_SLICE, O_MAX, O_SYSMON, O_THREADS, O__N };
 static const rt_param opt_params[O__N] = {
   {"preempt", RT_PT_ENUM, PREEMPT_COOP, 0, 0, "off|coop|signal",
    "how sysmon stops a G that ran a whole time slice: not at all, at its next "
@@ -33,6 +33,8 @@ static const rt_param opt_params[O__N] = {
   {"sysmon", RT_PT_BOOL, 1, 0, 0, NULL,
    "run the monitor thread; off: no preemption, and a G entering a system call "
    "hands its P off at once"},
+  {"max_threads", RT_PT_INT, 10000, 1, 1000000, NULL,
+   "most Ms (threads running Gs or blocked in syscalls), at least procs; one more is fatal (Go: 10000)"},
 };
 
 const rt_param *rt_runtime_params(int *n) {
@@ -58,6 +60,7 @@ int opts_resolve(const char *kvs, rt_opts *o, char *err, size_t errlen) {
     .slice_ns = v[O_SLICE].i * 1000000,
     .max_sleep_ns = v[O_MAX].i * 1000000,
     .sysmon = v[O_SYSMON].i != 0,
+    .max_threads = (int)v[O_THREADS].i,
   };
   if (!o->sysmon) o->preempt = PREEMPT_OFF;  /* nobody would ask */
   return RT_OK;

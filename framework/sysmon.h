@@ -29,6 +29,7 @@ typedef struct rt_opts {
   int64_t slice_ns;           /* time_slice_ms in ns */
   int64_t max_sleep_ns;       /* max_ms in ns */
   bool sysmon;                /* run the sysmon thread */
+  int max_threads;            /* most Ms at once */
 } rt_opts;
 
 /* Resolves cfg's option string into *o.  RT_OK or RT_EINVAL with err. */

@@ -109,19 +109,19 @@ has err "option '--json' takes no value"
 expect 2 trial --workload yield --runtime preempt=sig
 has err "rtlab trial: runtime: parameter 'preempt' wants off|coop|signal, got 'sig'"
 expect 2 trial --workload yield --runtime time_slice=5
-has err "rtlab trial: runtime: unknown parameter 'time_slice' (allowed: preempt, time_slice_ms, max_ms, sysmon)"
+has err "rtlab trial: runtime: unknown parameter 'time_slice' (allowed: preempt, time_slice_ms, max_ms, sysmon, max_threads)"
 expect 2 trial --workload yield --runtime preempt
 has err "rtlab trial: runtime: expected key=value, got 'preempt'"
 RTLAB_RUNTIME=sysmon=maybe expect 2 trial --workload yield,n=10
 has err "rtlab trial: RTLAB_RUNTIME: runtime: parameter 'sysmon' wants on|off, got 'maybe'"
 expect 0 trial --workload yield,n=100 --runtime preempt=signal,time_slice_ms=5 --json
-json '"topology":"machine","runtime":\{"preempt":"signal","time_slice_ms":5,"max_ms":10,"sysmon":true\},'
+json '"topology":"machine","runtime":\{"preempt":"signal","time_slice_ms":5,"max_ms":10,"sysmon":true,"max_threads":10000\},'
 RTLAB_RUNTIME=sysmon=off expect 0 trial --workload yield,n=100 --json
-json '"runtime":\{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":false\},'
+json '"runtime":\{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":false,"max_threads":10000\},'
 RTLAB_RUNTIME=sysmon=off expect 0 trial --workload yield,n=100 --runtime preempt=off --json
-json '"runtime":\{"preempt":"off","time_slice_ms":10,"max_ms":10,"sysmon":true\},'
+json '"runtime":\{"preempt":"off","time_slice_ms":10,"max_ms":10,"sysmon":true,"max_threads":10000\},'
 expect 0 trial --workload yield,n=100 --runtime max_ms=20
-has out " procs=1 runtime(preempt=coop,time_slice_ms=10,max_ms=20,sysmon=on): ok,"
+has out " procs=1 runtime(preempt=coop,time_slice_ms=10,max_ms=20,sysmon=on,max_threads=10000): ok,"
 
 # ---- trial: the readable line ----
 expect 0 trial --workload pingpong,n=100
@@ -139,7 +139,7 @@ json '"params":\{"n":1000,"gs":3\}'
 json '"sched":\{"name":"go","params":\{"local_size":256,"global_every":31,"steal_fraction":0\.5,"runnext":false\},"spec":"go,global_every=31,runnext=off"\}'
 json '"procs":2,'
 json '"stack_kb":32,'
-json '"runtime":\{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":true\},'
+json '"runtime":\{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":true,"max_threads":10000\},'
 json '"status":"ok",'
 json '"alloc":\{"name":"system","params":\{\},"spec":"system"\}'
 json '"heap":\{"peak_live":[0-9]+,"peak_sys":[0-9]+,"released":[0-9]+,"live_end":0,"allocs":[0-9]+,"frees":[0-9]+,"failed":0,"frag":null\}'

@@ -74,7 +74,7 @@ bad 11 'placement = "none"' 'runtime = 5' \
 BASE=runtime.lua
 bad 11 '"signal"' '"sig"' "runtime: parameter 'preempt' wants off|coop|signal, got 'sig'"
 bad 11 'time_slice_ms = 5' 'time_slice = 5' \
-  "runtime: unknown parameter 'time_slice' (allowed: preempt, time_slice_ms, max_ms, sysmon)"
+  "runtime: unknown parameter 'time_slice' (allowed: preempt, time_slice_ms, max_ms, sysmon, max_threads)"
 bad 12 '"sysmon=off"' '"sysmon=maybe"' "runtime: parameter 'sysmon' wants on|off, got 'maybe'"
 bad 10 '{ preempt = "coop" }' '{ "coop" }' \
   "runtime: a table value holds only key = value pairs, e.g. { preempt = ... }"
@@ -111,7 +111,7 @@ expect 2 trial --workload yield,n=10 --config "$TMP/rt.lua"
 has err "rt.lua:5: runtime: parameter 'sysmon' wants on|off, got 'maybe'"
 printf 'local rtlab = require "rtlab"\nreturn rtlab.runtime { runtime = { preempt = "off", sysmon = false } }\n' >"$TMP/rt.lua"
 expect 0 trial --workload yield,n=10 --config "$TMP/rt.lua" --json
-has out '"runtime":{"preempt":"off","time_slice_ms":10,"max_ms":10,"sysmon":false}'
+has out '"runtime":{"preempt":"off","time_slice_ms":10,"max_ms":10,"sysmon":false,"max_threads":10000}'
 
 # ==== expansion ====
 expect 0 run "$FIX/base.lua" --dry-run
@@ -162,13 +162,13 @@ R=$TMP/rt/results.jsonl
 [ "$(wc -l <"$R")" = 6 ] || fail "runtime: want 6 rows, got $(wc -l <"$R")"
 grep -qF '"axes":{"workload":"yield,n=1000","procs":"2","runtime":"preempt=signal,time_slice_ms=5"}' "$R" ||
   fail "runtime: no row with the runtime axis: $(head -c 600 "$R")"
-grep -qF '"runtime":{"preempt":"signal","time_slice_ms":5,"max_ms":10,"sysmon":true}' "$R" ||
+grep -qF '"runtime":{"preempt":"signal","time_slice_ms":5,"max_ms":10,"sysmon":true,"max_threads":10000}' "$R" ||
   fail "runtime: a trial lacks its resolved options"
-grep -qF '"runtime":{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":false}' "$R" ||
+grep -qF '"runtime":{"preempt":"coop","time_slice_ms":10,"max_ms":10,"sysmon":false,"max_threads":10000}' "$R" ||
   fail "runtime: sysmon=off is not resolved in the trial"
 grep -qF '"runtime":[{"spec":"preempt=coop","options":{"preempt":"coop","time_slice_ms":10,' \
   "$TMP/rt/experiment.json" || fail "runtime: experiment.json header lacks the runtime values"
-has out "- runtime: preempt=signal,time_slice_ms=5 (preempt=signal, time_slice_ms=5, max_ms=10, sysmon=true)"
+has out "- runtime: preempt=signal,time_slice_ms=5 (preempt=signal, time_slice_ms=5, max_ms=10, sysmon=true, max_threads=10000)"
 has out "| workload     | procs | runtime                        |"
 has out "| yield,n=1000 |     2 | preempt=signal,time_slice_ms=5 |"
 has out "- ratio: median / median of the baseline cell (runtime=preempt=coop, the other axes alike)"

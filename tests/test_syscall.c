@@ -8,7 +8,9 @@
 **     its own pipe, none lost; a G in a syscall is not a deadlock;
 ** each three ways: rt_syscall_enter with sysmon, which retakes the P
 ** (counted in `retakes`), rt_syscall_enter_block, which hands it off at
-** once, and rt_syscall_enter with sysmon=off, which then does the same.
+** once, and rt_syscall_enter with sysmon=off, which then does the same
+** (even readers through the wrapper rt_sys_read);
+**   - needing more Ms than max_threads is a fatal error.
 ** Each wait here ends because another G acts; a broken hand-off hangs,
 ** and CTest's timeout reports it.
 */
@@ -29,10 +31,18 @@ static bool use_block;   /* readers enter with rt_syscall_enter_block */
 static void reader(void *arg) {
   int i = (int)(intptr_t)arg;
   char c = 0;
-  if (use_block) rt_syscall_enter_block();
-  else rt_syscall_enter();
-  ssize_t n = read(fds[i][0], &c, 1);
-  rt_syscall_exit();
+  long n;
+  if (use_block) {
+    rt_syscall_enter_block();
+    n = read(fds[i][0], &c, 1);
+    rt_syscall_exit();
+  } else if (i % 2) {
+    rt_syscall_enter();
+    n = read(fds[i][0], &c, 1);
+    rt_syscall_exit();
+  } else {
+    n = rt_sys_read(fds[i][0], &c, 1);  /* the wrapper of the same */
+  }
   if (n == 1) atomic_store(&got[i], c);
   rt_wg_done(&wg);
 }
@@ -86,7 +96,19 @@ static uint64_t run(int procs, rt_fn fn, const char *rt) {
   return retakes;
 }
 
+/* Three Gs blocked in read() need three Ms besides M0's P: a limit of 2
+** is the fatal error Go gives (checkmcount), not a hang. */
+static void limit_child(void) {
+  run(1, many_main, "max_threads=2");
+}
+
 int main(void) {
+  char err[4096];
+  use_block = true;
+  CHECK_EQ(check_in_child(limit_child, err, sizeof err), 2);
+  CHECKF(strstr(err, "program exceeds the 2-thread limit (runtime option max_threads)"),
+         "stderr: %s", err);
+  use_block = false;
   /* On one P main runs again only once sysmon has retaken the P. */
   CHECK(run(1, one_main, NULL) >= 1);
   run(2, one_main, NULL);

@@ -242,12 +242,17 @@ int rt_heap_classes(rt_aclass *out, int max);
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */
 void rt_yield(void);              /* let other Gs run (Go's Gosched) */
 void rt_sleep(int64_t ns);        /* park the running G for at least ns (Go's time.Sleep) */
-/* Around a system call that may block (read on a pipe, a socket without
-** the netpoller): enter gives the G's P to another M, so the P's other Gs
-** run meanwhile (Go's entersyscallblock); exit takes the old P back if it
+/* Around a system call that may block (a read of a regular file, of a
+** pipe or socket not on the netpoller): enter marks the G's P as in a
+** syscall but leaves it with the M (Go's entersyscall), so a short call
+** costs no hand-off; sysmon gives the P to another M once the call has
+** lasted 20 us and the P has other work (or after 10 ms).  Exit takes the
+** P back with one CAS when sysmon did not take it, else the old P if it
 ** is idle, else any idle P, else waits until a P takes the G.  Between
 ** the two the G must call nothing of rtlab.  Ms are created as needed, up
-** to 10000; rt_run returns only once every such call has returned. */
+** to the runtime option max_threads (10000); needing one more is a fatal
+** error, as in Go.  rt_run returns only once every such call has
+** returned.  With sysmon=off, enter hands the P off at once. */
 void rt_syscall_enter(void);
 void rt_syscall_exit(void);
 /* The same, but the P goes at once (Go's entersyscallblock): for calls
@@ -261,6 +266,11 @@ void rt_syscall_enter_block(void);
 ** of the program's own code (not in the runtime, not in a shared
 ** library such as libc), x86-64 only. */
 void rt_safepoint(void);
+/* Wrappers of the common blocking calls inside rt_syscall_enter/exit:
+** what read(2), write(2) and fsync(2) return, or -errno. */
+long rt_sys_read(int fd, void *buf, unsigned long n);
+long rt_sys_write(int fd, const void *buf, unsigned long n);
+int rt_sys_fsync(int fd);
 int64_t rt_now(void);             /* monotonic clock, ns (any thread) */
 uint64_t rt_gid(void);            /* id of the running G (main is 1) */
 int rt_procs(void);               /* number of Ps of the running runtime */
