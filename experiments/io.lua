@@ -22,6 +22,7 @@ return rtlab.experiment {
     { "timers", n = 20000, gs = 16, max_us = 1000 },
     { "hog", n = 1, ms = 500 },
     { "syscall", n = 2000, readers = 4, workers = 1 },
+    { "syscall", n = 2000, readers = 4, workers = 1, block = "on" },
   },
   matrix = {
     procs = { 1, 2 },
