@@ -94,6 +94,16 @@ static uint64_t hash_fixed_options(const expt *e, uint64_t h) {
   return h;
 }
 
+/* A cell whose collector cannot run over its allocator is a mistake in
+** the experiment, found before any trial runs. */
+static int cell_fits(const char *const *vals, char *err, size_t errlen) {
+  char sub[512];
+  const char *gc = vals[set_key_index("gc")], *alloc = vals[set_key_index("alloc")];
+  if (rt_gc_check_alloc(gc, alloc, sub, sizeof sub) == RT_OK) return RT_OK;
+  snprintf(err, errlen, "%s (drop such cells with where = function(c) ... end)", sub);
+  return RT_EINVAL;
+}
+
 int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *workload),
                 expt_plan *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
@@ -122,6 +132,7 @@ int expt_expand(const expt *e, bool (*peer_runs)(const char *peer, const char *w
           break;
         }
       }
+      if (keep && (rc = cell_fits(vals, err, errlen)) != RT_OK) break;
       if (keep && (rc = cell_push(&cv, e, vals, NULL)) != RT_OK) break;
       int a = e->naxes - 1;
       while (a >= 0 && ++idx[a] == e->axes[a].n) idx[a--] = 0;

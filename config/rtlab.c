@@ -311,6 +311,10 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
     for (int k = 0; k < set_nkinds() && k < 8; k++)
       if (s->kind == set_kind_at(k)) specs[k] = val[i];
   }
+  if (rt_gc_check_alloc(cfg.gc, cfg.alloc, err, sizeof err) != RT_OK) {
+    fprintf(stderr, "rtlab trial: %s\n", err);
+    return EXIT_USAGE;
+  }
   procs = cfg.procs;
   stack_kb = (long)(cfg.stack_size / 1024);
   if (cfg.placement) placement = cfg.placement;
@@ -421,6 +425,22 @@ static int verb_trial(const cli_verb *v, int argc, char **argv) {
       }
       json_arr_end(&j);
     }
+    json_obj_end(&j);
+    rt_gcstats gs;
+    rt_gc_stats(&gs);
+    json_key(&j, "gcstats");
+    json_obj(&j);
+    json_key(&j, "cycles"); json_uint(&j, gs.cycles);
+    json_key(&j, "pause_total_ns"); json_int(&j, gs.pause_total_ns);
+    json_key(&j, "pause_p50_ns"); json_int(&j, gs.pause_p50_ns);
+    json_key(&j, "pause_p99_ns"); json_int(&j, gs.pause_p99_ns);
+    json_key(&j, "pause_max_ns"); json_int(&j, gs.pause_max_ns);
+    json_key(&j, "ttsp_max_ns"); json_int(&j, gs.ttsp_max_ns);
+    json_key(&j, "mmu_1ms"); json_num(&j, gs.mmu_1ms);
+    json_key(&j, "mmu_10ms"); json_num(&j, gs.mmu_10ms);
+    json_key(&j, "mmu_100ms"); json_num(&j, gs.mmu_100ms);
+    json_key(&j, "mark_ns"); json_int(&j, gs.mark_ns);
+    json_key(&j, "sweep_ns"); json_int(&j, gs.sweep_ns);
     json_obj_end(&j);
     json_key(&j, "counters");
     json_obj(&j);

@@ -53,9 +53,27 @@ static int alloc_resolve(const char *spec, mod_info *out, rt_pval *vals, char *e
   return rc;
 }
 
+static void gc_info(const rt_gc_ops *o, mod_info *out) {
+  *out = (mod_info){o->name, o->summary, o->params, o->nparams};
+}
+
+static bool gc_at(int i, mod_info *out) {
+  const rt_gc_ops *o = rt_gc_at(i);
+  if (o) gc_info(o, out);
+  return o != NULL;
+}
+
+static int gc_resolve(const char *spec, mod_info *out, rt_pval *vals, char *err, size_t errlen) {
+  const rt_gc_ops *o;
+  int rc = rt_gc_resolve(spec, &o, vals, err, errlen);
+  if (rc == RT_OK && out) gc_info(o, out);
+  return rc;
+}
+
 static const set_kind kinds[] = {
   {"sched", "scheduler policies", rt_sched_count, sched_at, sched_resolve},
   {"alloc", "allocators", rt_alloc_count, alloc_at, alloc_resolve},
+  {"gc", "collectors", rt_gc_count, gc_at, gc_resolve},
 };
 #define NKINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
@@ -71,6 +89,7 @@ const set_kind *set_kind_find(const char *name) {
 
 static void ap_sched(rt_config *c, const char *v) { c->sched = v; }
 static void ap_alloc(rt_config *c, const char *v) { c->alloc = v; }
+static void ap_gc(rt_config *c, const char *v) { c->gc = v; }
 static void ap_procs(rt_config *c, const char *v) { c->procs = atoi(v); }
 static void ap_stack(rt_config *c, const char *v) { c->stack_size = (size_t)atol(v) * 1024; }
 static void ap_placement(rt_config *c, const char *v) { c->placement = v; }
@@ -93,6 +112,8 @@ static const setting settings[] = {
    "scheduler policy, or a path to a .so (default go)", NULL, ap_sched},
   {"alloc", SET_MODULE, "NAME[,k=v...]", "system", 0, 0, NULL, &kinds[1], NULL,
    "allocator behind rt_alloc, or a path to a .so (default system)", NULL, ap_alloc},
+  {"gc", SET_MODULE, "NAME[,k=v...]", "none", 0, 0, NULL, &kinds[2], NULL,
+   "collector of rt_alloc's objects, or a path to a .so (default none)", NULL, ap_gc},
   {"procs", SET_INT, "N", "1", 1, 1024, NULL, NULL, NULL, "number of Ps (default 1)", NULL,
    ap_procs},
   {"stack", SET_INT, "KiB", "64", 16, 1048576, NULL, NULL, NULL,

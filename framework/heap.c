@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "fail.h"
+#include "gc.h"
 #include "proc.h"
 
 #include <stdatomic.h>
@@ -255,6 +256,7 @@ static inline void heap_free(rt_ap *p, void *ptr, const char *op) {
 void *rt_alloc(size_t size, unsigned flags) {
   rt_ap *p = heap_ap("rt_alloc");
   void *x = heap_alloc(p, size, flags);
+  if (x) gc_after_alloc(p->id, x, size, flags);
   /* A preemption point every HEAP_SAMPLE-th allocation (Go's is the
   ** allocation slow path; ours cannot see the allocator's): after the
   ** allocation, when no heap state is held. */
@@ -293,6 +295,8 @@ void *rt_realloc(void *ptr, size_t size, unsigned flags) {
   heap_free(p, ptr, "rt_realloc");
   return x;
 }
+
+const rt_alloc_ops *heap_ops(void) { return H.ops; }
 
 const char *rt_heap_stats(rt_astats *out) {
   if (H.ops) {

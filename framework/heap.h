@@ -22,6 +22,10 @@ void *heap_lines(size_t n);
 ** allocator's init on each, P 0 first.  RT_OK, or a code with a message
 ** (nothing is left behind). */
 int heap_start(const char *spec, int procs, char *err, size_t errlen);
+/* The running allocator (NULL between runs): gc_start checks that a
+** collector that finds objects has one that can. */
+const rt_alloc_ops *heap_ops(void);
+
 /* Runs fini on each P, P 0 last, keeps the summed figures for
 ** rt_heap_stats and frees the rest. */
 void heap_stop(void);

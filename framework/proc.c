@@ -45,6 +45,7 @@
 #include "ctx.h"
 #include "lock.h"
 #include "proc.h"
+#include "gc.h"
 #include "heap.h"
 #include "netpoll.h"
 #include "sysmon.h"
@@ -1167,6 +1168,7 @@ static void runtime_stop(void) {
   runtime_free();
   preempt_stop();
   netpoll_stop();
+  gc_stop();
   heap_stop();
   topo_stop();
 }
@@ -1218,11 +1220,16 @@ int rt_run(const rt_config *cfg, rt_fn main_fn, void *arg) {
     return rc;
   }
   rc = heap_start(cfg ? cfg->alloc : NULL, procs, err, sizeof err);
+  if (rc == RT_OK && (rc = gc_start(cfg ? cfg->gc : NULL, procs, err, sizeof err)) != RT_OK)
+    heap_stop();
   if (rc == RT_OK) {
     rc = netpoll_start(err, sizeof err);
     if (rc == RT_OK && opts.preempt == PREEMPT_SIGNAL && (rc = preempt_start(err, sizeof err)))
       netpoll_stop();
-    if (rc != RT_OK) heap_stop();
+    if (rc != RT_OK) {
+      gc_stop();
+      heap_stop();
+    }
   }
   if (rc != RT_OK) {
     topo_stop();

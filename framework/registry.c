@@ -34,6 +34,7 @@
 ** NULL-terminated. */
 extern const rt_sched_ops *(*const rt_builtin_sched[])(void);
 extern const rt_alloc_ops *(*const rt_builtin_alloc[])(void);
+extern const rt_gc_ops *(*const rt_builtin_gc[])(void);
 
 /* ==== kinds ========================================================= */
 
@@ -63,7 +64,8 @@ static int sched_check(const rt_mod_head *m, const rt_pval *v, char *err, size_t
   const rt_sched_ops *o = (const rt_sched_ops *)m;
   return o->check ? o->check(v, err, errlen) : RT_OK;
 }
-static const char *sched_unavailable(const rt_mod_head *m) { return NULL; }
+/* Policies and collectors run anywhere. */
+static const char *reg_available(const rt_mod_head *m) { return NULL; }
 
 static const rt_mod_head *alloc_at(int i) {
   return rt_builtin_alloc[i] ? (const rt_mod_head *)rt_builtin_alloc[i]() : NULL;
@@ -85,10 +87,24 @@ static const char *alloc_unavailable(const rt_mod_head *m) {
   return o->unavailable ? o->unavailable() : NULL;
 }
 
+static const rt_mod_head *gc_at(int i) {
+  return rt_builtin_gc[i] ? (const rt_mod_head *)rt_builtin_gc[i]() : NULL;
+}
+static const char *gc_shape(const rt_mod_head *m) {
+  const rt_gc_ops *o = (const rt_gc_ops *)m;
+  return (o->caps & RT_GCC_FIND) && !o->collect ? "caps RT_GCC_FIND needs op collect" : NULL;
+}
+static int gc_check(const rt_mod_head *m, const rt_pval *v, char *err, size_t errlen) {
+  const rt_gc_ops *o = (const rt_gc_ops *)m;
+  return o->check ? o->check(v, err, errlen) : RT_OK;
+}
+
 static const reg_kind reg_sched = {"sched", "rt_module_sched", "go", sched_at, sched_shape,
-                                   sched_check, sched_unavailable};
+                                   sched_check, reg_available};
 static const reg_kind reg_alloc = {"alloc", "rt_module_alloc", "system", alloc_at, alloc_shape,
                                    alloc_check, alloc_unavailable};
+static const reg_kind reg_gc = {"gc", "rt_module_gc", "none", gc_at, gc_shape, gc_check,
+                                reg_available};
 
 /* ==== messages ====================================================== */
 
@@ -151,6 +167,11 @@ int rt_alloc_count(void) { return reg_count(&reg_alloc); }
 const rt_alloc_ops *rt_alloc_at(int i) { return (const rt_alloc_ops *)reg_at(&reg_alloc, i); }
 const rt_alloc_ops *rt_alloc_find(const char *name) {
   return (const rt_alloc_ops *)reg_find(&reg_alloc, name);
+}
+int rt_gc_count(void) { return reg_count(&reg_gc); }
+const rt_gc_ops *rt_gc_at(int i) { return (const rt_gc_ops *)reg_at(&reg_gc, i); }
+const rt_gc_ops *rt_gc_find(const char *name) {
+  return (const rt_gc_ops *)reg_find(&reg_gc, name);
 }
 
 /* ==== loaded modules ================================================ */
@@ -262,6 +283,9 @@ int rt_sched_load(const char *path, const rt_sched_ops **out, char *err, size_t 
 }
 int rt_alloc_load(const char *path, const rt_alloc_ops **out, char *err, size_t errlen) {
   return reg_load(&reg_alloc, path, (const rt_mod_head **)out, err, errlen);
+}
+int rt_gc_load(const char *path, const rt_gc_ops **out, char *err, size_t errlen) {
+  return reg_load(&reg_gc, path, (const rt_mod_head **)out, err, errlen);
 }
 
 /* ==== parameters ==================================================== */
@@ -511,4 +535,8 @@ int rt_sched_resolve(const char *spec, const rt_sched_ops **out, rt_pval vals[RT
 int rt_alloc_resolve(const char *spec, const rt_alloc_ops **out, rt_pval vals[RT_MAX_PARAMS],
                      char *err, size_t errlen) {
   return reg_resolve(&reg_alloc, spec, (const rt_mod_head **)out, vals, err, errlen);
+}
+int rt_gc_resolve(const char *spec, const rt_gc_ops **out, rt_pval vals[RT_MAX_PARAMS],
+                  char *err, size_t errlen) {
+  return reg_resolve(&reg_gc, spec, (const rt_mod_head **)out, vals, err, errlen);
 }

@@ -59,7 +59,7 @@ expect 2 trial
 has err "rtlab trial: --workload is required"
 has err "usage: rtlab trial"
 expect 2 trial --workload foo
-has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, hog, syscall, echo, fault)"
+has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, timers, hog, syscall, echo, fault)"
 expect 2 trial --workload yield,m=3
 has err "rtlab trial: workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 expect 2 trial --workload skynet,n=500
@@ -102,7 +102,7 @@ has err "RTLAB_PLACEMENT: placement: unknown value 'compct' (allowed: none|compa
 expect 2 trial --workload yield --procs
 has err "option '--procs' needs a value (N)"
 expect 2 trial --workload yield --frob
-has err "unknown option '--frob' (allowed: --workload, --sched, --alloc, --procs, --stack, --placement, --topology, --runtime, --config, --json)"
+has err "unknown option '--frob' (allowed: --workload, --sched, --alloc, --gc, --procs, --stack, --placement, --topology, --runtime, --config, --json)"
 expect 2 trial --workload yield --json=yes
 has err "option '--json' takes no value"
 # The runtime's own options: bad ones name the option and what is allowed.
@@ -125,7 +125,7 @@ has out " procs=1 runtime(preempt=coop,time_slice_ms=10,max_ms=20,sysmon=on,max_
 
 # ---- trial: the readable line ----
 expect 0 trial --workload pingpong,n=100
-has out "pingpong(n=100) sched=go(local_size=256,global_every=61,steal_fraction=0.5,runnext=on) alloc=system() procs=1: ok,"
+has out "pingpong(n=100) sched=go(local_size=256,global_every=61,steal_fraction=0.5,runnext=on) alloc=system() gc=none() procs=1: ok,"
 has out "100 ops"
 has out "switches "
 

@@ -46,10 +46,10 @@ bad 9 "procs = { 1, 2 }" "procs = { 1, 0 }" \
 bad 9 "procs = { 1, 2 }" "procs = { 1, 1.5 }" \
   "procs: bad value 1.5 (allowed: an integer in [1, 1024])"
 bad 9 "procs = { 1, 2 }" "procz = { 1, 2 }" \
-  "unknown setting 'procz' (allowed: sched, alloc, procs, stack, placement, topology, runtime)"
+  "unknown setting 'procz' (allowed: sched, alloc, gc, procs, stack, placement, topology, runtime)"
 bad 9 "procs = { 1, 2 }" "procs = 2" "an axis is a list of values, e.g. procs = { 1, 2 }"
 bad 6 '"yield", n = 1000' '"yeld", n = 1000' \
-  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, timers, hog, syscall, echo, fault"
+  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, timers, hog, syscall, echo, fault"
 bad 6 '"yield", n = 1000' '"yield", m = 1000' \
   "workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 bad 11 '"none"' '"nun"' "placement: unknown value 'nun' (allowed: none|compact|scatter|numa)"
@@ -122,7 +122,7 @@ awk '/^[0-9a-f]/ { print $2 }' "$TMP/out" | tr '\n' ' ' >"$TMP/reps"
 [ "$(cat "$TMP/reps")" = "0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 " ] ||
   fail "trials are not interleaved by repetition: $(cat "$TMP/reps")"
 has out "yield,n=1000|go,global_every=31|2  -> "
-has out " trial --workload pingpong,n=500 --sched fifo --alloc system --procs 1 "
+has out " trial --workload pingpong,n=500 --sched fifo --alloc system --gc none --procs 1 "
 # Keys of trials without runtime options are what they always were; a
 # fixed runtime (here from the environment) makes them other trials.
 has out "41f7b1f227551f30  0   yield,n=1000|go|1  -> "

@@ -69,6 +69,7 @@ typedef struct rt_config {
                               hwloc; else a synthetic hwloc description
                               such as "pack:2 numa:2 core:2 pu:1" (Ms are
                               then not bound; see rt_topo_plan) */
+  const char *gc;          /* collector "name[,k=v...]" or a .so; NULL = "none" */
   const char *runtime;     /* runtime options "k=v[,k=v...]" (rt_runtime_params
                               in rt_module.h: preempt, time_slice_ms,
                               max_ms, sysmon); NULL or "" = defaults */
@@ -237,6 +238,49 @@ typedef struct rt_aclass {
 /* After a run: its per-class figures summed over Ps, out[0..n) with n <=
 ** max returned; 0 when the allocator has no classes. */
 int rt_heap_classes(rt_aclass *out, int max);
+
+/* ---- garbage collection (rt_config.gc, collectors/) ----
+** Objects from rt_alloc are the collector's: a program need not free
+** them (rt_free still may, on collectors that allow it).  An object is
+** kept while it is reachable from a root: every G's stack and saved
+** registers, scanned conservatively (any word that points into a live
+** object keeps it), and the registered roots.  Inside objects, words are
+** scanned conservatively too, unless the object was allocated
+** RT_AF_NOSCAN (it holds no pointers).  The collector `none` never frees
+** anything: the baseline. */
+
+/* Stores heap pointer v into *slot (a pointer field of an object, or a
+** registered root): every store of a heap pointer goes through here, so
+** that a concurrent collector's write barrier sees it; a plain store
+** while no barrier is active. */
+void rt_store_ptr(void **slot, void *v);
+/* Registers n consecutive pointer slots at slots (a global array, say) as
+** a root; RT_OK, RT_EINVAL (NULL, n < 1) or RT_ENOMEM.  From a G.  Roots
+** last until rt_gc_root_remove or the run's end. */
+int rt_gc_root_add(void **slots, size_t n);
+/* Forgets the root registered at slots; RT_OK or RT_ENOENT. */
+int rt_gc_root_remove(void **slots);
+/* Runs a whole collection now (Go's runtime.GC); returns when it is done.
+** From a G. */
+void rt_gc(void);
+
+/* A run's collection figures (all zero, and MMU 1, with `none`). */
+typedef struct rt_gcstats {
+  uint64_t cycles;           /* collections completed */
+  int64_t pause_total_ns;    /* time the world was stopped, summed */
+  int64_t pause_p50_ns;      /* median pause */
+  int64_t pause_p99_ns;      /* 99th percentile pause (nearest rank) */
+  int64_t pause_max_ns;      /* longest pause */
+  int64_t ttsp_max_ns;       /* longest time to bring every G to a safe point */
+  double mmu_1ms;            /* minimum mutator utilisation over 1 ms windows */
+  double mmu_10ms;           /* over 10 ms windows */
+  double mmu_100ms;          /* over 100 ms windows */
+  int64_t mark_ns;           /* time spent marking, all Ps */
+  int64_t sweep_ns;          /* time spent sweeping, all Ps */
+} rt_gcstats;
+/* Any thread: the figures, now during a run, else of the last run;
+** returns the collector's name (NULL before any run). */
+const char *rt_gc_stats(rt_gcstats *out);
 
 /* ---- Gs ---- */
 void rt_go(rt_fn fn, void *arg);  /* spawn a G running fn(arg) */

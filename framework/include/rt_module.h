@@ -313,6 +313,50 @@ void *rt_pages_owner(const void *addr);
 /* ==== Registry ======================================================= */
 
 /* The first fields of every kind's ops table. */
+/* ==== Collector ===================================================== */
+
+/* The collector's view of a P.  The framework owns it. */
+typedef struct rt_gp {
+  void *state;               /* state_size zeroed bytes, this P's */
+  void *shared;              /* shared_size zeroed bytes, one for all Ps */
+  const rt_pval *param;      /* resolved parameters, declaration order */
+  int id;                    /* this P's index */
+  int nprocs;                /* number of Ps */
+} rt_gp;
+
+/* Why a collection starts. */
+enum { RT_GC_EXPLICIT = 1, RT_GC_HEAP = 2 };
+
+#define RT_GCC_FIND 0x1u     /* it finds objects: needs an allocator with RT_AC_FIND
+                                and RT_AC_MARK (not a wrapper of a system malloc) */
+
+typedef struct rt_gc_ops {
+  uint32_t abi;              /* RT_ABI_VERSION */
+  const char *name;          /* unique, [a-z0-9_]+ */
+  const char *summary;       /* one line */
+  const rt_param *params;    /* declared parameters (may be NULL) */
+  int nparams;               /* number of params, <= RT_MAX_PARAMS */
+  size_t state_size;         /* bytes of per-P state */
+  size_t shared_size;        /* bytes of state shared by all Ps */
+  uint32_t caps;             /* RT_GCC_* */
+
+  /* Optional.  Rules beyond the declared ranges.  Any thread. */
+  int (*check)(const rt_pval *vals, char *err, size_t errlen);
+  /* Optional.  Once per P, P 0 first, before any G runs. */
+  int (*init)(rt_gp *p);
+  /* Optional.  Once per P after the last G, P 0 last. */
+  void (*fini)(rt_gp *p);
+  /* Optional.  Owner of p, after every successful rt_alloc: accounting,
+  ** triggers, assists, allocating black. */
+  void (*on_alloc)(rt_gp *p, void *obj, size_t size, unsigned flags);
+  /* Optional.  Owner of p: *slot is about to become v (rt_store_ptr); the
+  ** op makes the store itself.  NULL: a plain store. */
+  void (*barrier)(rt_gp *p, void **slot, void *v);
+  /* Optional.  From a G on p: a collection for `reason` (RT_GC_*),
+  ** returning when it is done.  NULL: nothing to collect (none). */
+  void (*collect)(rt_gp *p, int reason);
+} rt_gc_ops;
+
 typedef struct rt_mod_head {
   uint32_t abi;              /* RT_ABI_VERSION */
   const char *name;          /* unique, [a-z0-9_]+ */
@@ -361,6 +405,21 @@ const rt_param *rt_runtime_params(int *n);
 /* Parses "k=v[,k=v...]" (NULL or "" = the defaults) into vals.  RT_OK, or
 ** RT_EINVAL with a message naming the option and what is allowed. */
 int rt_runtime_resolve(const char *kvs, rt_pval vals[RT_MAX_PARAMS], char *err, size_t errlen);
+
+/* The same for collectors: built-ins, .so files exporting
+**   const rt_gc_ops *rt_module_gc(void);
+** and "name,k=v" specs. */
+int rt_gc_count(void);
+const rt_gc_ops *rt_gc_at(int i);
+const rt_gc_ops *rt_gc_find(const char *name);
+int rt_gc_load(const char *path, const rt_gc_ops **out, char *err, size_t errlen);
+int rt_gc_resolve(const char *spec, const rt_gc_ops **out, rt_pval vals[RT_MAX_PARAMS],
+                  char *err, size_t errlen);
+/* Whether collector spec gc_spec can run over allocator alloc_spec (NULL:
+** the defaults): a collector that finds objects (RT_GCC_FIND) needs an
+** allocator with RT_AC_FIND and RT_AC_MARK.  RT_OK, or a code with a
+** message naming what is wrong and the allocators that would do. */
+int rt_gc_check_alloc(const char *gc_spec, const char *alloc_spec, char *err, size_t errlen);
 
 /* Parses "k=v,k=v" against a parameter table into vals (which must hold
 ** defaults already).  `what` names the owner in messages ("sched 'go'"). */

@@ -1,0 +1,189 @@
+/*
+** gc.c: the run's collector and what every collector shares: the
+** rt_store_ptr entry, registered roots, rt_gc and the figures.
+**
+** Like the heap (heap.c), it owns one view per P on lines of its own and
+** a table of resolved parameters; the collector owns the state behind
+** them.  A collector that finds objects (RT_GCC_FIND) can only run over
+** an allocator that can find and mark them: a wrapper of a system malloc
+** cannot, and the combination is refused at rt_run with what would do.
+*/
+#include "gc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fail.h"
+#include "heap.h"
+#include "proc.h"
+
+/* A P's view, on a line of its own. */
+typedef struct gc_slot {
+  _Alignas(HEAP_LINE) rt_gp gp;
+} gc_slot;
+
+/* One registered root: n pointer slots. */
+typedef struct gc_root {
+  void **slots;              /* the first slot */
+  size_t n;                  /* how many */
+} gc_root;
+
+void (*gc_on_alloc)(rt_gp *p, void *obj, size_t size, unsigned flags);
+
+static struct {
+  const rt_gc_ops *ops;      /* the collector of this run, NULL between runs */
+  rt_pval param[RT_MAX_PARAMS]; /* its resolved parameters */
+  gc_slot *gps;              /* one view per P */
+  void *shared;              /* its shared state */
+  int nprocs;                /* number of Ps */
+  int inited;                /* Ps whose init ran */
+  rt_lock roots_lock;        /* guards roots, nroots, cap */
+  gc_root *roots;            /* registered roots */
+  size_t nroots, cap;        /* used, room */
+  rt_gcstats st;             /* figures of the run (the last one's after it) */
+  const char *last_name;     /* the last run's collector */
+} GC;
+
+/* RT_OK when collector g can run over allocator a, else RT_EINVAL with a
+** message naming the allocators that would do. */
+static int gc_fits(const rt_gc_ops *g, const rt_alloc_ops *a, char *err, size_t errlen) {
+  unsigned need = RT_AC_FIND | RT_AC_MARK;
+  if (!(g->caps & RT_GCC_FIND) || !a || (a->caps & need) == need) return RT_OK;
+  char can[256] = "";
+  size_t n = 0;
+  for (int i = 0; rt_alloc_at(i) && n < sizeof can; i++)
+    if ((rt_alloc_at(i)->caps & need) == need)
+      n += (size_t)snprintf(can + n, sizeof can - n, "%s%s", n ? ", " : "", rt_alloc_at(i)->name);
+  return fw_fail(RT_EINVAL, err, errlen,
+                 "gc '%s' finds objects in the heap, which alloc '%s' cannot (it does not know "
+                 "its objects); use it with one of: %s",
+                 g->name, a->name, can);
+}
+
+int rt_gc_check_alloc(const char *gc_spec, const char *alloc_spec, char *err, size_t errlen) {
+  const rt_gc_ops *g;
+  const rt_alloc_ops *a;
+  rt_pval v[RT_MAX_PARAMS];
+  int rc = rt_gc_resolve(gc_spec ? gc_spec : "none", &g, v, err, errlen);
+  if (rc == RT_OK) rc = rt_alloc_resolve(alloc_spec ? alloc_spec : "system", &a, v, err, errlen);
+  return rc == RT_OK ? gc_fits(g, a, err, errlen) : rc;
+}
+
+int gc_start(const char *spec, int procs, char *err, size_t errlen) {
+  const rt_gc_ops *ops;
+  int rc = rt_gc_resolve(spec ? spec : "none", &ops, GC.param, err, errlen);
+  if (rc != RT_OK) return rc;
+  rc = gc_fits(ops, heap_ops(), err, errlen);
+  if (rc != RT_OK) return rc;
+  memset(&GC.st, 0, sizeof GC.st);
+  GC.st.mmu_1ms = GC.st.mmu_10ms = GC.st.mmu_100ms = 1.0;
+  GC.gps = heap_lines(sizeof(gc_slot) * (size_t)procs);
+  GC.shared = calloc(1, ops->shared_size ? ops->shared_size : 1);
+  bool ok = GC.gps && GC.shared;
+  GC.ops = ops;
+  GC.nprocs = procs;
+  GC.inited = 0;
+  for (int i = 0; ok && i < procs; i++) {
+    rt_gp *p = &GC.gps[i].gp;
+    p->state = calloc(1, ops->state_size ? ops->state_size : 1);
+    p->shared = GC.shared;
+    p->param = GC.param;
+    p->id = i;
+    p->nprocs = procs;
+    ok = p->state != NULL;
+  }
+  if (!ok) {
+    gc_stop();
+    return fw_fail(RT_ENOMEM, err, errlen, "gc '%s': out of memory", ops->name);
+  }
+  for (; GC.inited < procs && ops->init; GC.inited++) {
+    rc = ops->init(&GC.gps[GC.inited].gp);
+    if (rc != RT_OK) {
+      gc_stop();
+      return fw_fail(rc, err, errlen, "gc '%s': init of P %d failed (%d)", ops->name,
+                     GC.inited, rc);
+    }
+  }
+  GC.inited = procs;
+  gc_on_alloc = ops->on_alloc;
+  return RT_OK;
+}
+
+void gc_stop(void) {
+  if (!GC.ops) return;
+  while (GC.inited-- > 0)
+    if (GC.ops->fini) GC.ops->fini(&GC.gps[GC.inited].gp);
+  for (int i = 0; GC.gps && i < GC.nprocs; i++) free(GC.gps[i].gp.state);
+  free(GC.gps);
+  free(GC.shared);
+  free(GC.roots);
+  GC.last_name = GC.ops->name;
+  GC.ops = NULL;
+  GC.gps = NULL;
+  GC.shared = NULL;
+  GC.roots = NULL;
+  GC.nroots = GC.cap = 0;
+  GC.inited = 0;
+  gc_on_alloc = NULL;
+}
+
+/* The running G's P's view; fatal outside a G. */
+static rt_gp *gc_cur(const char *op) {
+  rt_sp *sp = sched_cur_sp();
+  if (!sp || !GC.ops) sched_fatal("%s called outside a running G", op);
+  return &GC.gps[sp->id].gp;
+}
+
+void gc_call_on_alloc(int pid, void *obj, size_t size, unsigned flags) {
+  gc_on_alloc(&GC.gps[pid].gp, obj, size, flags);
+}
+
+void rt_store_ptr(void **slot, void *v) {
+  if (GC.ops && GC.ops->barrier) GC.ops->barrier(gc_cur("rt_store_ptr"), slot, v);
+  else *slot = v;
+}
+
+void rt_gc(void) {
+  rt_gp *p = gc_cur("rt_gc");
+  if (GC.ops->collect) GC.ops->collect(p, RT_GC_EXPLICIT);
+}
+
+int rt_gc_root_add(void **slots, size_t n) {
+  if (!slots || n < 1) return RT_EINVAL;
+  gc_cur("rt_gc_root_add");
+  rt_lock_acquire(&GC.roots_lock);
+  int rc = RT_OK;
+  if (GC.nroots == GC.cap) {
+    size_t cap = GC.cap ? 2 * GC.cap : 16;
+    gc_root *r = realloc(GC.roots, cap * sizeof *r);
+    if (r) {
+      GC.roots = r;
+      GC.cap = cap;
+    } else {
+      rc = RT_ENOMEM;
+    }
+  }
+  if (rc == RT_OK) GC.roots[GC.nroots++] = (gc_root){slots, n};
+  rt_lock_release(&GC.roots_lock);
+  return rc;
+}
+
+int rt_gc_root_remove(void **slots) {
+  gc_cur("rt_gc_root_remove");
+  rt_lock_acquire(&GC.roots_lock);
+  int rc = RT_ENOENT;
+  for (size_t i = 0; i < GC.nroots; i++) {
+    if (GC.roots[i].slots != slots) continue;
+    GC.roots[i] = GC.roots[--GC.nroots];
+    rc = RT_OK;
+    break;
+  }
+  rt_lock_release(&GC.roots_lock);
+  return rc;
+}
+
+const char *rt_gc_stats(rt_gcstats *out) {
+  if (out) *out = GC.st;
+  return GC.ops ? GC.ops->name : GC.last_name;
+}

@@ -1,0 +1,165 @@
+/*
+** gc_conformance.c: properties every collector must have, over every
+** allocator it can run with.
+**
+**   gc_conformance GC ALLOC PROPERTY
+**
+** runs one property in a runtime with collector GC and allocator ALLOC;
+** CTest runs every collector x allocator x property.  A pair the
+** collector refuses (it finds objects, the allocator cannot) must be
+** refused by rt_run with RT_EINVAL naming both, and then passes; an
+** allocator whose library is missing is skipped with a note.
+**
+**   reach    nothing reachable is freed: a list of 20000 nodes reachable
+**            only from a registered global root, a tree reachable only
+**            from a local of a deep call chain (the G's stack), a node
+**            reachable only through an interior pointer, and pointer-free
+**            arrays, all filled with checksummed patterns, survive
+**            rt_gc() calls between rounds of garbage (dropped trees), in
+**            4 Gs on 2 Ps at once; every store of a heap pointer goes
+**            through rt_store_ptr
+**   roots    rt_gc_root_add/remove: bad arguments are RT_EINVAL, a second
+**            remove RT_ENOENT
+** "Garbage is reclaimed" joins the suite with the first collector that
+** reclaims (none never does: that is what it is for).
+*/
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rt_module.h"
+
+static const char *gc_spec, *alloc_spec;  /* the pair under test */
+
+typedef struct node {
+  struct node *next;          /* list link, or left child */
+  struct node *right;         /* right child (trees) */
+  uint64_t val;               /* pattern: a function of the node's index */
+} node;
+
+static uint64_t pat(uint64_t i) { return i * 0x9E3779B97F4A7C15ull ^ 0x5bd1e995; }
+
+static node *mk(uint64_t v) {
+  node *n = rt_alloc(sizeof *n, RT_AF_ZERO);
+  CHECK(n != NULL);
+  n->val = pat(v);
+  return n;
+}
+
+/* A tree of depth d (bottom-up), values from *k. */
+static node *tree(int d, uint64_t *k) {
+  node *n = mk((*k)++);
+  if (d > 0) {
+    node *l = tree(d - 1, k), *r = tree(d - 1, k);
+    rt_store_ptr((void **)&n->next, l);
+    rt_store_ptr((void **)&n->right, r);
+  }
+  return n;
+}
+
+/* Checks a tree made by tree() from value *k on; the number of nodes. */
+static long tree_check(const node *n, int d, uint64_t *k) {
+  CHECK(n->val == pat((*k)++));
+  if (d == 0) return 1;
+  return 1 + tree_check(n->next, d - 1, k) + tree_check(n->right, d - 1, k);
+}
+
+/* Garbage: trees made and dropped, then a collection. */
+static void churn(int rounds) {
+  for (int i = 0; i < rounds; i++) {
+    uint64_t k = 0;
+    (void)tree(8, &k);
+  }
+  rt_gc();
+}
+
+#define LIST_N 20000
+static node *lists[4];         /* registered roots: one list per G */
+static rt_waitgroup wg;
+
+/* Holds a tree only in a local `depth` calls down, churning meanwhile. */
+static void deep(int depth, int id) {
+  if (depth > 0) {
+    deep(depth - 1, id);
+    return;
+  }
+  uint64_t k = 1000 + (uint64_t)id;
+  volatile node *held = tree(10, &k);  /* only this stack slot holds it */
+  churn(20);
+  uint64_t k2 = 1000 + (uint64_t)id;
+  CHECK_EQ(tree_check((const node *)held, 10, &k2), 2047);
+}
+
+static void reach_g(void *arg) {
+  int id = (int)(intptr_t)arg;
+  /* The list: reachable only from a registered global. */
+  for (uint64_t i = 0; i < LIST_N; i++) {
+    node *n = mk(i + (uint64_t)id * LIST_N);
+    rt_store_ptr((void **)&n->next, lists[id]);
+    rt_store_ptr((void **)&lists[id], n);
+    if (i % 4096 == 0) churn(4);
+  }
+  /* Pointer-free data, and a node held through an interior pointer. */
+  uint64_t *arr = rt_alloc(4096 * sizeof *arr, RT_AF_NOSCAN);
+  for (int i = 0; i < 4096; i++) arr[i] = pat((uint64_t)i);
+  node *in = mk(777);
+  volatile char *interior = (char *)in + offsetof(node, val);
+  in = NULL;
+  deep(200, id);
+  churn(10);
+  const node *n = lists[id];
+  for (uint64_t i = LIST_N; i-- > 0; n = n->next) CHECK(n && n->val == pat(i + (uint64_t)id * LIST_N));
+  CHECK(n == NULL);
+  for (int i = 0; i < 4096; i++) CHECK(arr[i] == pat((uint64_t)i));
+  CHECK(*(volatile uint64_t *)interior == pat(777));
+  rt_wg_done(&wg);
+}
+
+static void reach_main(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 4; i++) CHECK_EQ(rt_gc_root_add((void **)&lists[i], 1), RT_OK);
+  rt_wg_add(&wg, 4);
+  for (int i = 0; i < 4; i++) rt_go(reach_g, (void *)(intptr_t)i);
+  rt_wg_wait(&wg);
+  for (int i = 0; i < 4; i++) CHECK_EQ(rt_gc_root_remove((void **)&lists[i]), RT_OK);
+}
+
+static void roots_main(void *arg) {
+  (void)arg;
+  static void *slot[3];
+  CHECK_EQ(rt_gc_root_add(NULL, 1), RT_EINVAL);
+  CHECK_EQ(rt_gc_root_add(slot, 0), RT_EINVAL);
+  CHECK_EQ(rt_gc_root_add(slot, 3), RT_OK);
+  CHECK_EQ(rt_gc_root_remove(slot), RT_OK);
+  CHECK_EQ(rt_gc_root_remove(slot), RT_ENOENT);
+  rt_gc();
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: gc_conformance GC ALLOC reach|roots\n");
+    return 2;
+  }
+  gc_spec = argv[1];
+  alloc_spec = argv[2];
+  char err[512] = "";
+  const rt_alloc_ops *a;
+  rt_pval v[RT_MAX_PARAMS];
+  if (rt_alloc_resolve(alloc_spec, &a, v, err, sizeof err) == RT_ENOENT) {
+    printf("note: alloc '%s' skipped: %s\n", alloc_spec, err);
+    return 0;
+  }
+  bool fits = rt_gc_check_alloc(gc_spec, alloc_spec, err, sizeof err) == RT_OK;
+  rt_fn fn = strcmp(argv[3], "roots") == 0 ? roots_main : reach_main;
+  rt_config cfg = {.procs = 2, .gc = gc_spec, .alloc = alloc_spec, .err = err,
+                   .errlen = sizeof err};
+  int rc = rt_run(&cfg, fn, NULL);
+  if (!fits) {  /* refused, naming both */
+    CHECKF(rc == RT_EINVAL && strstr(err, alloc_spec), "rt_run: %d %s", rc, err);
+    return check_done("gc_conformance");
+  }
+  CHECKF(rc == RT_OK, "rt_run: %d %s", rc, err);
+  return check_done("gc_conformance");
+}
