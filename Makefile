@@ -4,7 +4,7 @@
 # Builds go to build/ (release preset), build-debug/, build-asan/, build-tsan/.
 
 DEB_PKGS  := build-essential cmake pkg-config liblua5.4-dev libhwloc-dev libbenchmark-dev git \
-             gnuplot-nox libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
+             gnuplot-nox libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libgc-dev
 PRESET    ?= release
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BENCH_ARGS ?=
@@ -43,11 +43,20 @@ test: build
 demo: build peers
 	build/rtlab run experiments/quickstart.lua --out results/quickstart
 
+# The peer programs: Go's runtime (golang-go) and the Boehm collector
+# (libgc-dev).  Off Debian, apt_missing only names the packages, so the
+# Boehm peer is skipped when pkg-config cannot find bdw-gc; rtlab run then
+# leaves its rows out and says how to install it.
 peers:
-	$(call apt_missing,golang-go)
+	$(call apt_missing,golang-go libgc-dev)
 	mkdir -p build/peers build/gocache
 	cd experiments/peers/go && GOPROXY=off GOFLAGS=-buildvcs=false \
 	  GOCACHE=$(CURDIR)/build/gocache go build -o $(CURDIR)/build/peers/rtlab-peer-go .
+	@if pkg-config --exists bdw-gc; then \
+	  echo "cc -O2 -std=gnu11 experiments/peers/boehm/main.c \$$(pkg-config --cflags --libs bdw-gc) -o build/peers/rtlab-peer-boehm"; \
+	  cc -O2 -std=gnu11 experiments/peers/boehm/main.c $$(pkg-config --cflags --libs bdw-gc) \
+	    -o build/peers/rtlab-peer-boehm; \
+	else echo "make: pkg-config finds no bdw-gc (libgc-dev): skipping rtlab-peer-boehm"; fi
 
 bench: build
 	build/rtlab-micro $(BENCH_ARGS)

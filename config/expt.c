@@ -12,6 +12,7 @@
 
 static const expt_peer peers[] = {
   {"go", "rtlab-peer-go", "make peers (needs golang-go from Debian)"},
+  {"boehm", "rtlab-peer-boehm", "make peers (needs libgc-dev from Debian)"},
 };
 #define NPEERS ((int)(sizeof peers / sizeof peers[0]))
 

@@ -269,7 +269,7 @@ static uint64_t r_rand(uint64_t *s) {  /* xorshift64* */
 }
 
 static size_t r_bucket(uint64_t key, size_t nb) {
-  return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) % nb;
+  return (size_t)(((key * 0x9E3779B97F4A7C15ull) >> 32) % nb);  /* as the peers */
 }
 
 /* Takes e out of the recency list. */

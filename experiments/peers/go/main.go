@@ -7,7 +7,8 @@
 //
 //	rtlab-peer-go -workload NAME[,k=v...] [-n N] [-procs P] [-gs G] [-batch B]
 //	              [-cap C] [-stages K] [-max_us U] [-clients C] [-size S]
-//	              [-ms M] [-sleep_us U]
+//	              [-ms M] [-sleep_us U] [-depth D] [-long_depth D] [-max_depth D]
+//	              [-array A] [-value V] [-keys K]
 //
 // Exit status: 0 ok, 1 the workload's self-check failed, 2 bad input.
 package main
@@ -53,6 +54,11 @@ var workloads = []workload{
 		nil, runEcho},
 	{"hog", []param{{"n", 1, 1, 1024}, {"ms", 500, 1, 1e6}, {"sleep_us", 1000, 1, 1e6}},
 		nil, runHog},
+	{"binarytrees", []param{{"n", 1, 1, 1000}, {"depth", 16, 4, 24}}, nil, runBinarytrees},
+	{"gcbench", []param{{"n", 1, 1, 1000}, {"long_depth", 16, 4, 22}, {"max_depth", 16, 4, 22},
+		{"array", 500000, 0, 1e8}}, nil, runGcbench},
+	{"lru", []param{{"n", 1000000, 1, 1e10}, {"size", 100000, 1, 1e8}, {"value", 128, 0, 1e6},
+		{"keys", 400000, 1, 1e10}}, nil, runLRU},
 }
 
 func names() string {
@@ -184,7 +190,7 @@ func main() {
 	procs := flag.Int("procs", 1, "GOMAXPROCS, 1..1024")
 	list := flag.Bool("list", false, "print the workload names, one per line, and exit")
 	for _, n := range []string{"n", "gs", "batch", "cap", "stages", "max_us", "clients",
-		"size", "ms", "sleep_us"} {
+		"size", "ms", "sleep_us", "depth", "long_depth", "max_depth", "array", "value", "keys"} {
 		flag.String(n, "", "workload parameter "+n+" (as in NAME,"+n+"=...)")
 	}
 	flag.Parse()
