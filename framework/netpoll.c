@@ -65,6 +65,8 @@ struct pd {
 
 #define NP_EVENTS 128         /* epoll events taken per poll */
 #define PD_CLOSING ((uint64_t)1 << 40)  /* in pd.ref: calls fail with EBADF */
+#define PD_CLOSED ((uint64_t)1 << 41)   /* in pd.ref: the last reference closed it */
+#define PD_COUNT (PD_CLOSING - 1)       /* in pd.ref: the references */
 
 static struct {
   int ep;                     /* the epoll instance, -1 when not running */
@@ -249,6 +251,9 @@ static int pd_watch(int fd) {
   }
   __atomic_store_n(&d->fd, fd, __ATOMIC_RELEASE);
   d->sock = sock;
+  /* Open for calls again.  Only the flags: a late caller of the last fd
+  ** that read them set still holds its count, and drops it itself. */
+  atomic_fetch_and(&d->ref, PD_COUNT);
   d->r.ready = d->w.ready = false;
   d->r.dl = d->w.dl = 0;
   rt_lock_release(&d->lock);
@@ -281,10 +286,13 @@ static pd *pd_get(int fd) {
 }
 
 /* Drops a reference; the last one after rt_fd_close closes the fd: the
-** one whose CAS clears PD_CLOSING, so it happens once. */
+** one whose CAS sets PD_CLOSED, so it happens once.  PD_CLOSING stays set
+** until the slot is watched again (pd_watch): a call that comes meanwhile
+** must fail, not find the fd number still in d->fd during the close. */
 static void pd_put(pd *d) {
   uint64_t r = atomic_fetch_sub(&d->ref, 1) - 1;
-  if (r != PD_CLOSING || !atomic_compare_exchange_strong(&d->ref, &r, 0)) return;
+  if (r != PD_CLOSING || !atomic_compare_exchange_strong(&d->ref, &r, PD_CLOSING | PD_CLOSED))
+    return;
   rt_lock_acquire(&d->lock);
   int fd = d->fd;
   __atomic_store_n(&d->fd, -1, __ATOMIC_RELEASE);
