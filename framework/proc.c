@@ -21,11 +21,18 @@
 ** while 2 * spinning < busy Ps; the last M to stop spinning after finding
 ** work wakes another so that the search goes on (wakep).
 **
-** Timers and system calls.  Every switch runs its P's due timers once the
-** switch's post-action is done (timer.c); an M giving up its P runs other
-** Ps' due ones, and an idle M sleeps until the earliest deadline.  A G in a
-** blocking system call (rt_syscall_enter) gives its P to another M; coming
-** back without a P to take, it waits on S.inject, which every P drains.
+** Timers, the network and system calls.  Every switch runs its P's due
+** timers once the switch's post-action is done (timer.c); an M giving up
+** its P runs other Ps' due ones, and an idle M sleeps until the earliest
+** deadline.  An M out of work polls the network (netpoll.c) without
+** waiting, and one idle M at a time waits in it until the next deadline.
+** A G in a system call keeps its P marked P_SYSCALL until sysmon (sysmon.c)
+** retakes it for another M; coming back without a P to take, it waits on
+** S.inject, which every P drains.
+**
+** Preemption.  sysmon sets an M's preempt flag when its G has run a whole
+** slice; the G yields at its next preemption point (rt_safepoint, channel
+** operations, rt_alloc), or at once through a signal (preempt.c).
 **
 ** Placement.  rt_run sets up the placement plan (topo.c) before the
 ** policy's init; an M binds its thread to its P's place when it takes a P
