@@ -154,6 +154,14 @@ static struct {
                                neither as waiting on fds nor as runnable
                                meanwhile, so no deadlock while it is > 0 */
   _Atomic int64_t lastpoll; /* when the network was last polled */
+  _Atomic uint32_t gcwaiting; /* 1 while a G stops the world (futex word:
+                               stopped Ms sleep on it) */
+  _Atomic int stopwait;     /* Ps still to stop */
+  _Atomic uint32_t stopnote; /* futex word: the last P stopped */
+  _Atomic int stw_busy;     /* a G is stopping or has stopped the world */
+  _Atomic uint32_t stw_epoch; /* futex word: bumped by each restart; a parked
+                               M waits for a bump, not for gcwaiting to read
+                               0, which the next stop may set again first */
   bool running;             /* a runtime is up in this process */
   uint64_t *last_cnt;       /* counters of the last run, per P */
   int last_nprocs;          /* number of Ps of the last run */
@@ -531,6 +539,34 @@ static bool m_idle_nop(m *mm) {
   return p != NULL;
 }
 
+/* ==== stopping the world ============================================ */
+
+/* M mm parks its P for a stop-the-world and waits for the restart; the
+** last P to stop wakes the stopper. */
+static void m_stw_park(m *mm) {
+  proc *p = mm->p;
+  uint32_t epoch = atomic_load(&S.stw_epoch);  /* before we count: the restart bumps it */
+  p_state(p, mm, P_STOP);
+  if (atomic_fetch_sub(&S.stopwait, 1) == 1) {
+    atomic_store(&S.stopnote, 1);
+    lock_futex_wake(&S.stopnote, 1);
+  }
+  while (atomic_load(&S.stw_epoch) == epoch) lock_futex_wait(&S.stw_epoch, epoch);
+  p_state(p, mm, P_RUNNING);
+}
+
+/* The running G stops in place (at a preemption point).  Its callee-saved
+** registers are forced into this frame, above `here`: a stack scan from
+** there sees every pointer it holds. */
+static __attribute__((noinline)) void g_stw_park(m *mm) {
+  __builtin_unwind_init();
+  volatile char here = 0;
+  rt_g *self = mm->cur;
+  self->stop_sp = (void *)&here;
+  m_stw_park(mm);
+  self->stop_sp = NULL;
+}
+
 /* Gs the poller returned become runnable: on P p when there is one (each
 ** handed to the policy as polled), else on S.inject for any P, with an
 ** idle P woken to take them. */
@@ -581,6 +617,10 @@ static rt_g *find_runnable(m *mm) {
   for (;;) {
     if (atomic_load(&S.done)) return NULL;
     if (!mm->p && !m_idle_nop(mm)) return NULL;
+    if (__builtin_expect(atomic_load_explicit(&S.gcwaiting, memory_order_relaxed), 0)) {
+      m_stw_park(mm);  /* on the scheduler context: no G to describe */
+      continue;
+    }
     proc *p = mm->p;
     if (rt_gq_len(&S.inject) > 0) inject_drain(p);
     bool inherit = false;
@@ -807,7 +847,10 @@ void rt_go(rt_fn fn, void *arg) {
 
 static void g_yield(m *mm, rt_why why);
 
-void rt_yield(void) { g_yield(cur_m(), RT_WHY_YIELD); }
+void rt_yield(void) {
+  sched_safepoint();  /* a yield with nothing else to run would not switch */
+  g_yield(cur_m(), RT_WHY_YIELD);
+}
 
 uint64_t rt_gid(void) {
   m *mm = cur_m();
@@ -892,6 +935,7 @@ static proc *syscall_begin(m *mm, const char *what) {
   if (!mm || !mm->cur || !mm->p) sched_fatal("%s called outside a running G", what);
   proc *p = mm->p;
   p->sp.cnt[RT_CNT_PARKS]++;
+  mm->cur->stop_sp = __builtin_frame_address(0);  /* below the caller's frame */
   mm->sysp = p;
   mm->p = NULL;  /* the G runs on, on this M, without a P */
   return p;
@@ -965,8 +1009,11 @@ void rt_syscall_exit(void) {
       atomic_compare_exchange_strong(&mm->sysp->word, &w, PW(mm->systick, P_RUNNING))) {
     mm->p = mm->sysp;  /* sysmon left it to us: carry on, as if nothing happened */
     mm->sysp = NULL;
+    self->stop_sp = NULL;
     return;
   }
+  /* Without its P the G stays "in a syscall" for a stop-the-world's stack
+  ** scan (stop_sp) until it has a P again: it only pushes frames below. */
   /* Retaken (sysmon counted us in S.insyscall), or handed off at entry. */
   rt_lock_acquire(&S.idle);
   proc *p = pidle_take(mm->sysp);
@@ -976,12 +1023,14 @@ void rt_syscall_exit(void) {
             ** before the G stops counting as in a syscall) */
     m_takep(mm, p);
     atomic_fetch_sub(&S.insyscall, 1);
+    self->stop_sp = NULL;
     return;
   }
   /* Every P is busy: wait on S.inject for one; this M goes idle. */
   mm->act = ACT_INJECT;
   mm->actg = self;
   g_switch(mm, self, NULL, false, false);
+  self->stop_sp = NULL;
 }
 
 uint32_t sched_fastrand(uint32_t n) {
@@ -1056,6 +1105,10 @@ static void g_yield(m *mm, rt_why why) {
 /* The G was asked to yield: it does, counted. */
 static void g_preempted(m *mm) {
   atomic_store_explicit(&mm->preempt, 0, memory_order_relaxed);
+  if (atomic_load(&S.gcwaiting)) {  /* not a slice: the world stops */
+    g_stw_park(mm);
+    return;
+  }
   mm->p->sp.cnt[RT_CNT_PREEMPTS]++;
   g_yield(mm, RT_WHY_PREEMPT);
 }
@@ -1078,6 +1131,91 @@ bool sched_async_wanted(uintptr_t sp, size_t room) {
 void sched_async_preempt(void) {
   m *mm = cur_m();
   if (mm && mm->cur && mm->p) g_preempted(mm);
+}
+
+/* One sweep of the stopper over the other Ps: takes the idle ones and
+** those in a syscall (they count as stopped, with no M), and asks the
+** running ones' Ms to stop at their next safe point.  Repeated while it
+** waits: a P may go idle or into a syscall after a sweep without passing
+** a safe point. */
+static void stw_sweep(proc *self) {
+  rt_lock_acquire(&S.idle);
+  for (proc *p; (p = pidle_get()) != NULL;) {
+    p_state(p, NULL, P_STOP);
+    atomic_fetch_sub(&S.stopwait, 1);
+  }
+  rt_lock_release(&S.idle);
+  for (int i = 0; i < S.nprocs; i++) {
+    proc *p = &S.ps[i];
+    if (p == self) continue;
+    uint64_t w = atomic_load(&p->word);
+    if ((w & PW_STATE) == P_SYSCALL) {
+      if (atomic_compare_exchange_strong(&p->word, &w, (w & ~(uint64_t)PW_STATE) | P_STOP)) {
+        atomic_store_explicit(&p->mp, NULL, memory_order_relaxed);
+        atomic_fetch_add(&S.insyscall, 1);  /* its G lost its P, as in a retake */
+        atomic_fetch_sub(&S.stopwait, 1);
+      }
+    } else if ((w & PW_STATE) == P_RUNNING) {
+      sched_preempt(i, S.opts.preempt == PREEMPT_SIGNAL);
+    }
+  }
+}
+
+bool rt_stw_start(int64_t *ttsp_ns) {
+  m *mm = cur_m();
+  if (!mm || !mm->cur || !mm->p) sched_fatal("rt_stw_start called outside a running G");
+  for (int zero = 0; !atomic_compare_exchange_weak(&S.stw_busy, &zero, 1); zero = 0) {
+    /* Another G stops the world: be stopped by it, as at a safe point
+    ** (it sets gcwaiting right after winning). */
+    if (atomic_load(&S.gcwaiting)) {
+      g_stw_park(mm);
+      return false;
+    }
+  }
+  atomic_store(&S.stopwait, S.nprocs - 1);  /* before gcwaiting: parkers count it down */
+  atomic_store(&S.gcwaiting, 1);
+  int64_t t0 = rt_now();
+  atomic_store(&S.stopnote, 0);
+  stw_sweep(mm->p);
+  while (atomic_load(&S.stopwait) > 0) {
+    lock_futex_wait_ns(&S.stopnote, 0, 50000);
+    if (atomic_load(&S.stopwait) > 0) stw_sweep(mm->p);
+  }
+  if (ttsp_ns) *ttsp_ns = rt_now() - t0;
+  return true;
+}
+
+void rt_stw_end(void) {
+  m *mm = cur_m();
+  /* The Ps the stopper took (idle, or from a syscall) have no M: back to
+  ** work or to the idle list; the others' Ms are waiting on gcwaiting. */
+  proc *own[RT_MAXPROCS];
+  int n = 0;
+  for (int i = 0; i < S.nprocs; i++) {
+    proc *p = &S.ps[i];
+    if (p != mm->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && !atomic_load(&p->mp))
+      own[n++] = p;
+  }
+  atomic_store(&S.gcwaiting, 0);
+  atomic_fetch_add(&S.stw_epoch, 1);
+  lock_futex_wake(&S.stw_epoch, INT32_MAX);
+  atomic_store(&S.stw_busy, 0);
+  for (int i = 0; i < n; i++) handoff(own[i]);
+}
+
+void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
+  __builtin_unwind_init();  /* the caller's registers, into this frame */
+  volatile char here = 0;
+  rt_g *self = sched_cur();
+  rt_lock_acquire(&S.allg_lock);
+  for (rt_g *g = S.allg; g; g = g->allnext) {
+    int st = atomic_load(&g->status);
+    if (st == G_IDLE || st == G_DEAD) continue;
+    const char *lo = g == self ? (const char *)&here : g->stop_sp ? g->stop_sp : g->sp;
+    if (st == G_RUNNING && g != self && !g->stop_sp) continue;  /* cannot happen stopped */
+    fn(lo, g->stack_lo + g->stack_size, arg);
+  }
+  rt_lock_release(&S.allg_lock);
 }
 
 /* ==== fatal errors =================================================== */

@@ -37,6 +37,9 @@ struct rt_g {
   void *param;                /* set by the waker before sched_ready */
   _Atomic uint32_t select_done; /* 1 once a select case has won */
   struct rt_g *allnext;       /* list of every G ever made (deadlock report) */
+  void *stop_sp;              /* while it runs but cannot move (stopped in place
+                                 for a stop-the-world, or in a system call):
+                                 where its stack's live part begins */
   struct rt_g *freenext;      /* free-list link */
   void *tsan_fiber;           /* TSan fiber of this G (sanitizer builds) */
 };
@@ -77,7 +80,7 @@ uint32_t sched_fastrand(uint32_t n);
 
 /* ---- for sysmon.c: what it reads of the Ps, and what it may ask ---- */
 
-enum { P_IDLE, P_RUNNING, P_SYSCALL };  /* a P's state */
+enum { P_IDLE, P_RUNNING, P_SYSCALL, P_STOP };  /* a P's state */
 
 /* A racy snapshot of one P (sysmon compares it with its last one). */
 typedef struct sched_pview {

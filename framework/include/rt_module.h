@@ -357,6 +357,25 @@ typedef struct rt_gc_ops {
   void (*collect)(rt_gp *p, int reason);
 } rt_gc_ops;
 
+/* Framework services for collectors (from a G).
+** rt_stw_start stops the world: every other P stops at a safe point (a
+** preemption point, a switch, or, with preempt=signal, any instruction of
+** the program's own code), an idle one at once, one in a system call by
+** taking it; *ttsp_ns receives how long that took.  Only the caller runs
+** until rt_stw_end.  False when another G was stopping the world: the
+** caller was stopped meanwhile and the world runs again (try again, or
+** take the other's collection as done).  A G that never reaches a safe
+** point delays it without bound (preempt=off, or a loop without one). */
+bool rt_stw_start(int64_t *ttsp_ns);
+void rt_stw_end(void);
+/* World stopped: calls fn(lo, hi, arg) with the live part of every G's
+** stack, [lo, hi): from its saved stack pointer, which lies below the
+** callee-saved registers it saved, to its top; for the caller, from its
+** current frame.  A G in a system call is seen from where it entered
+** rt_syscall_enter: pointers it holds only in registers across the call
+** are not seen. */
+void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
+
 typedef struct rt_mod_head {
   uint32_t abi;              /* RT_ABI_VERSION */
   const char *name;          /* unique, [a-z0-9_]+ */
