@@ -130,19 +130,59 @@ void chan_buf_put(rt_chan *c, const void *elem) {
 
 /* ==== the API ======================================================== */
 
+/* The run's buffered channels that may hold pointers (chan_roots).  A
+** channel made in an earlier run and freed in this one is not in this
+** run's list: gcrun tells. */
+static struct {
+  rt_lock lock;              /* guards head and the links */
+  rt_chan *head;             /* the list */
+  uint64_t run;              /* this run's number (chan_roots_start) */
+} CR;
+
+void chan_roots_start(void) {
+  rt_lock_acquire(&CR.lock);
+  CR.head = NULL;
+  CR.run++;
+  rt_lock_release(&CR.lock);
+}
+
 rt_chan *rt_chan_make(size_t elemsize, size_t cap) {
   if (elemsize && cap > (SIZE_MAX - sizeof(rt_chan)) / elemsize) return NULL;
   rt_chan *c = calloc(1, sizeof *c + elemsize * cap);
   if (!c) return NULL;
   c->elemsize = elemsize;
   c->cap = cap;
+  if (cap && elemsize >= sizeof(void *)) {
+    rt_lock_acquire(&CR.lock);
+    c->gcrun = CR.run;
+    c->gcnext = CR.head;
+    if (CR.head) CR.head->gcprev = c;
+    CR.head = c;
+    rt_lock_release(&CR.lock);
+  }
   return c;
 }
 
 void rt_chan_free(rt_chan *c) {
   if (c && (c->recvq.first || c->sendq.first))
     sched_fatal("free of a channel that goroutines are still waiting on");
+  if (c && c->gcrun) {
+    rt_lock_acquire(&CR.lock);
+    if (c->gcrun == CR.run) {
+      if (c->gcprev) c->gcprev->gcnext = c->gcnext;
+      else CR.head = c->gcnext;
+      if (c->gcnext) c->gcnext->gcprev = c->gcprev;
+    }
+    rt_lock_release(&CR.lock);
+  }
   free(c);
+}
+
+void chan_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
+  rt_lock_acquire(&CR.lock);
+  for (rt_chan *c = CR.head; c; c = c->gcnext)
+    fn(c->buf, c->buf + c->cap * c->elemsize, arg);
+  rt_lock_release(&CR.lock);
 }
 
 static _Noreturn void block_forever(const char *reason) {

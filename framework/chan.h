@@ -38,6 +38,9 @@ struct rt_chan {
   bool closed;       /* close has run */
   waitq recvq;       /* parked receivers */
   waitq sendq;       /* parked senders */
+  struct rt_chan *gcprev, *gcnext; /* in the run's list of buffered channels,
+                        scanned by a collector (chan_roots) */
+  uint64_t gcrun;    /* the run it was listed in; 0: not listed */
   char buf[];        /* cap * elemsize bytes */
 };
 
@@ -104,5 +107,12 @@ static inline void chan_wake(sudog *s, bool success) {
 ** timer fires under its heap's lock, and a yield there would run the
 ** heap's timers again, waiting for that very lock. */
 int chan_select(rt_case *cases, int n, bool block);
+
+/* Calls fn(lo, hi, arg) over the buffer of every buffered channel of
+** the run whose elements could hold a pointer: the values sitting in a
+** channel are the program's, and a collector must see them.  World
+** stopped (a collection).  chan_roots_start begins a run's list. */
+void chan_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
+void chan_roots_start(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chan.h"
 #include "fail.h"
 #include "heap.h"
 #include "proc.h"
@@ -31,6 +32,8 @@ typedef struct gc_root {
 
 void (*gc_on_alloc)(rt_gp *p, void *obj, size_t size, unsigned flags);
 
+static void gc_trace(const rt_gccycle *c);
+
 static struct {
   const rt_gc_ops *ops;      /* the collector of this run, NULL between runs */
   rt_pval param[RT_MAX_PARAMS]; /* its resolved parameters */
@@ -42,8 +45,102 @@ static struct {
   gc_root *roots;            /* registered roots */
   size_t nroots, cap;        /* used, room */
   rt_gcstats st;             /* figures of the run (the last one's after it) */
+  rt_lock cyc_lock;          /* guards the pauses */
+  int64_t (*pauses)[2];      /* [start, end] of each stop, in order */
+  size_t npauses, pcap;      /* used, room */
+  int64_t t_start;           /* rt_now() at gc_start: the MMU's time line */
   const char *last_name;     /* the last run's collector */
 } GC;
+
+/* ==== figures ======================================================= */
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Paused time within [lo, hi): pauses are in order and do not overlap. */
+static int64_t paused_in(int64_t lo, int64_t hi) {
+  int64_t t = 0;
+  for (size_t i = 0; i < GC.npauses; i++) {
+    int64_t a = GC.pauses[i][0] > lo ? GC.pauses[i][0] : lo;
+    int64_t b = GC.pauses[i][1] < hi ? GC.pauses[i][1] : hi;
+    if (b > a) t += b - a;
+  }
+  return t;
+}
+
+/* Minimum mutator utilisation over windows of w ns within [t0, t1]: the
+** worst window starts at a pause's start or ends at a pause's end.  A run
+** shorter than w is one window.  (Quadratic in pauses: fine for the
+** hundreds a trial has.) */
+static double mmu(int64_t w, int64_t t0, int64_t t1) {
+  if (t1 - t0 <= w) return t1 > t0 ? 1.0 - (double)paused_in(t0, t1) / (double)(t1 - t0) : 1.0;
+  double worst = 1.0;
+  for (size_t i = 0; i < GC.npauses; i++) {
+    int64_t s1 = GC.pauses[i][0], s2 = GC.pauses[i][1] - w;
+    if (s1 + w > t1) s1 = t1 - w;
+    if (s2 < t0) s2 = t0;
+    for (int k = 0; k < 2; k++) {
+      int64_t s = k ? s2 : s1;
+      double u = 1.0 - (double)paused_in(s, s + w) / (double)w;
+      if (u < worst) worst = u;
+    }
+  }
+  return worst < 0 ? 0 : worst;
+}
+
+/* Percentiles and MMU of the pauses so far, into GC.st. */
+static void gc_figures(int64_t now) {
+  rt_lock_acquire(&GC.cyc_lock);
+  size_t n = GC.npauses;
+  int64_t *d = n ? malloc(n * sizeof *d) : NULL;
+  if (d) {
+    for (size_t i = 0; i < n; i++) d[i] = GC.pauses[i][1] - GC.pauses[i][0];
+    qsort(d, n, sizeof *d, cmp_i64);
+    GC.st.pause_p50_ns = d[(n - 1) / 2];
+    size_t r99 = (n * 99 + 99) / 100;  /* nearest rank */
+    GC.st.pause_p99_ns = d[(r99 ? r99 : 1) - 1];
+    GC.st.pause_max_ns = d[n - 1];
+    free(d);
+  }
+  GC.st.mmu_1ms = mmu(1000000, GC.t_start, now);
+  GC.st.mmu_10ms = mmu(10000000, GC.t_start, now);
+  GC.st.mmu_100ms = mmu(100000000, GC.t_start, now);
+  rt_lock_release(&GC.cyc_lock);
+}
+
+void rt_gc_cycle_done(const rt_gccycle *c) {
+  rt_lock_acquire(&GC.cyc_lock);
+  if (GC.npauses == GC.pcap) {
+    size_t cap = GC.pcap ? 2 * GC.pcap : 64;
+    int64_t(*p)[2] = realloc(GC.pauses, cap * sizeof *p);
+    if (p) {
+      GC.pauses = p;
+      GC.pcap = cap;
+    }
+  }
+  if (GC.npauses < GC.pcap) {
+    GC.pauses[GC.npauses][0] = c->pause_start;
+    GC.pauses[GC.npauses][1] = c->pause_end;
+    GC.npauses++;
+  }
+  GC.st.cycles++;
+  GC.st.pause_total_ns += c->pause_end - c->pause_start;
+  if (c->ttsp_ns > GC.st.ttsp_max_ns) GC.st.ttsp_max_ns = c->ttsp_ns;
+  GC.st.mark_ns += c->mark_ns;
+  GC.st.sweep_ns += c->sweep_ns;
+  rt_lock_release(&GC.cyc_lock);
+  gc_trace(c);
+}
+
+void rt_gc_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
+  rt_lock_acquire(&GC.roots_lock);
+  for (size_t i = 0; i < GC.nroots; i++) fn(GC.roots[i].slots, GC.roots[i].slots + GC.roots[i].n, arg);
+  rt_lock_release(&GC.roots_lock);
+  chan_roots(fn, arg);
+  sched_gargs(fn, arg);
+}
 
 /* RT_OK when collector g can run over allocator a, else RT_EINVAL with a
 ** message naming the allocators that would do. */
@@ -78,6 +175,9 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
   if (rc != RT_OK) return rc;
   memset(&GC.st, 0, sizeof GC.st);
   GC.st.mmu_1ms = GC.st.mmu_10ms = GC.st.mmu_100ms = 1.0;
+  GC.npauses = 0;
+  GC.t_start = rt_now();
+  chan_roots_start();
   GC.gps = heap_lines(sizeof(gc_slot) * (size_t)procs);
   GC.shared = calloc(1, ops->shared_size ? ops->shared_size : 1);
   bool ok = GC.gps && GC.shared;
@@ -112,6 +212,10 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
 
 void gc_stop(void) {
   if (!GC.ops) return;
+  gc_figures(rt_now());
+  free(GC.pauses);
+  GC.pauses = NULL;
+  GC.pcap = GC.npauses = 0;
   while (GC.inited-- > 0)
     if (GC.ops->fini) GC.ops->fini(&GC.gps[GC.inited].gp);
   for (int i = 0; GC.gps && i < GC.nprocs; i++) free(GC.gps[i].gp.state);
@@ -184,6 +288,28 @@ int rt_gc_root_remove(void **slots) {
 }
 
 const char *rt_gc_stats(rt_gcstats *out) {
+  if (GC.ops) gc_figures(rt_now());
   if (out) *out = GC.st;
   return GC.ops ? GC.ops->name : GC.last_name;
+}
+
+/* RTLAB_GCTRACE=1: one line per cycle on stderr, in the spirit of Go's
+** gctrace: cycle, time since the start, the pause and what it held
+** (time to safe point, mark, sweep), the heap before -> after -> goal,
+** and Ps. */
+static void gc_trace(const rt_gccycle *c) {
+  static int on = -1;
+  if (on < 0) {
+    const char *e = getenv("RTLAB_GCTRACE");
+    on = e && *e && strcmp(e, "0") != 0;
+  }
+  if (!on) return;
+  fprintf(stderr,
+          "gc %llu @%.3fs: pause %.3f ms (ttsp %.3f, mark %.3f, sweep %.3f), "
+          "%lld -> %lld -> %lld KiB, %d P\n",
+          (unsigned long long)GC.st.cycles, (double)(c->pause_start - GC.t_start) / 1e9,
+          (double)(c->pause_end - c->pause_start) / 1e6, (double)c->ttsp_ns / 1e6,
+          (double)c->mark_ns / 1e6, (double)c->sweep_ns / 1e6,
+          (long long)(c->heap_before / 1024), (long long)(c->heap_after / 1024),
+          (long long)(c->heap_goal / 1024), GC.nprocs);
 }

@@ -298,6 +298,15 @@ void *rt_realloc(void *ptr, size_t size, unsigned flags) {
 
 const rt_alloc_ops *heap_ops(void) { return H.ops; }
 
+/* The collector services (rt_module.h); P 0's view, which any thread may
+** pass to these ops. */
+void *rt_heap_base_of(const void *addr) { return H.ops->base_of(&H.aps[0].ap, addr); }
+size_t rt_heap_size_of(const void *base) { return H.ops->size_of(&H.aps[0].ap, base); }
+uint8_t *rt_heap_mark_of(const void *base) { return H.ops->mark_of(&H.aps[0].ap, base); }
+void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx) {
+  H.ops->walk(&H.aps[0].ap, fn, ctx);
+}
+
 const char *rt_heap_stats(rt_astats *out) {
   if (H.ops) {
     heap_sum(out);

@@ -1218,6 +1218,15 @@ void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *
   rt_lock_release(&S.allg_lock);
 }
 
+void sched_gargs(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
+  rt_lock_acquire(&S.allg_lock);
+  for (rt_g *g = S.allg; g; g = g->allnext) {
+    int st = atomic_load(&g->status);
+    if (st != G_IDLE && st != G_DEAD) fn(&g->arg, &g->arg + 1, arg);
+  }
+  rt_lock_release(&S.allg_lock);
+}
+
 /* ==== fatal errors =================================================== */
 
 void sched_fatal(const char *fmt, ...) {

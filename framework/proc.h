@@ -117,6 +117,9 @@ static inline void sched_safepoint(void) {
   if (__builtin_expect(f && atomic_load_explicit(f, memory_order_relaxed), 0)) rt_safepoint();
 }
 
+/* World stopped: fn over each live G's argument (a root, gc.c). */
+void sched_gargs(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
+
 /* ---- for preempt.c: the signal's side ---- */
 
 /* From the preemption signal's handler (async-signal-safe): whether this

@@ -376,6 +376,34 @@ void rt_stw_end(void);
 ** are not seen. */
 void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
 
+/* World stopped, from the stopper: calls fn over the registered roots
+** (rt_gc_root_add) and the runtime's own places that hold the program's
+** values: the buffers of channels with pointer-sized elements and each
+** live G's argument (rt_go's arg). */
+void rt_gc_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
+
+/* The run's heap, for collectors that find objects (RT_GCC_FIND: the
+** allocator has RT_AC_FIND and RT_AC_MARK).  base_of, size_of and mark_of
+** from any thread; walk with the world stopped. */
+void *rt_heap_base_of(const void *addr);
+size_t rt_heap_size_of(const void *base);
+uint8_t *rt_heap_mark_of(const void *base);
+void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx);
+
+/* What a collector reports of each cycle; the framework keeps the
+** figures of rt_gcstats (pauses, their percentiles, MMU) from them. */
+typedef struct rt_gccycle {
+  int64_t pause_start;       /* rt_now() when it began stopping the world */
+  int64_t pause_end;         /* when the world ran again */
+  int64_t ttsp_ns;           /* time to bring every G to a safe point */
+  int64_t mark_ns;           /* marking, summed over the Ps that marked */
+  int64_t sweep_ns;          /* sweeping */
+  int64_t heap_before;       /* live bytes when it began */
+  int64_t heap_after;        /* live bytes it left */
+  int64_t heap_goal;         /* the next cycle's trigger */
+} rt_gccycle;
+void rt_gc_cycle_done(const rt_gccycle *c);
+
 typedef struct rt_mod_head {
   uint32_t abi;              /* RT_ABI_VERSION */
   const char *name;          /* unique, [a-z0-9_]+ */
