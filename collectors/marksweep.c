@@ -52,12 +52,16 @@ typedef struct ms_shared {
   void **dead;                /* unmarked objects found by the sweep */
   size_t ndead, capdead;      /* used, room */
   int64_t live_bytes;         /* sweep's sum of the marked objects */
+  uintptr_t lo, hi;           /* the heap's bounds (rt_heap_bounds) */
   bool oom;                   /* a grey or dead array could not grow */
 } ms_shared;
 
 static int ms_init(rt_gp *p) {
   ms_shared *s = p->shared;
-  if (p->id == 0) atomic_store(&s->budget, MS_MIN_HEAP);
+  if (p->id == 0) {
+    atomic_store(&s->budget, MS_MIN_HEAP);
+    rt_heap_bounds(&s->lo, &s->hi);
+  }
   return RT_OK;
 }
 
@@ -71,6 +75,7 @@ static void ms_fini(rt_gp *p) {
 
 /* v may point into a live object: mark it, grey unless pointer-free. */
 static inline void ms_mark(ms_shared *s, const void *v) {
+  if ((uintptr_t)v - s->lo >= s->hi - s->lo) return;  /* NULL, numbers, stacks */
   void *base = rt_heap_base_of(v);
   if (!base) return;
   uint8_t *m = rt_heap_mark_of(base);
@@ -158,7 +163,10 @@ static void ms_collect(rt_gp *p, int reason) {
 }
 
 static void ms_on_alloc(rt_gp *p, void *obj, size_t size, unsigned flags) {
-  *rt_heap_mark_of(obj) = (flags & RT_AF_NOSCAN) ? MS_NOSCAN : 0;
+  /* A fresh object's mark byte is 0 (the allocator's contract): only a
+  ** pointer-free one needs a look-up, for its bit.  A tiny sub-object
+  ** shares its block's byte; tiny blocks are pointer-free alike. */
+  if (flags & RT_AF_NOSCAN) *rt_heap_mark_of(obj) |= MS_NOSCAN;
   ms_p *mp = p->state;
   mp->pending += (int64_t)(size ? size : 1);
   if (mp->pending < MS_FLUSH) return;

@@ -306,6 +306,10 @@ uint8_t *rt_heap_mark_of(const void *base) { return H.ops->mark_of(&H.aps[0].ap,
 void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx) {
   H.ops->walk(&H.aps[0].ap, fn, ctx);
 }
+void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi) {
+  *lo = (uintptr_t)arena_base();
+  *hi = *lo + arena_size();
+}
 
 const char *rt_heap_stats(rt_astats *out) {
   if (H.ops) {

@@ -24,7 +24,8 @@
 **            starts, interiors and last usable bytes; NULL one past the end
 **            when the neighbour is free, inside freed objects and outside
 **            the heap; walk sees exactly the live set (count, bytes, each
-**            once); mark_of bytes are distinct and persist (RT_AC_MARK)
+**            once); mark_of bytes are distinct and persist (RT_AC_MARK), and
+**            are 0 in an object alloc has just returned
 */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -423,6 +424,10 @@ static void find_main(void *arg) {
     fd[i].p = ops->alloc(ap, fd[i].n, 0);
     CHECK(fd[i].p != NULL);
     if (fd[i].p) memset(fd[i].p, 0x3C, fd[i].n);
+    /* Into holes whose marks were set above: a fresh object's is 0. */
+    if (marks && fd[i].p)
+      CHECKF(*ops->mark_of(ap, fd[i].p) == 0, "fresh object %d has mark byte %u", i,
+             *ops->mark_of(ap, fd[i].p));
   }
   for (int i = 0; i < FD_N; i++) {
     if (!fd[i].p) continue;

@@ -205,7 +205,8 @@ typedef struct rt_alloc_ops {
   size_t (*size_of)(rt_ap *p, const void *base);
   /* World stopped.  Calls fn once per live object (RT_AC_FIND). */
   void (*walk)(rt_ap *p, void (*fn)(void *base, size_t size, void *ctx), void *ctx);
-  /* Any thread.  The mark byte of the live object at base (RT_AC_MARK). */
+  /* Any thread.  The mark byte of the live object at base (RT_AC_MARK):
+  ** the collector's, but 0 in an object alloc has just returned. */
   uint8_t *(*mark_of)(rt_ap *p, const void *base);
 
   /* Optional; any thread, before init: rules ranges cannot express. */
@@ -389,6 +390,9 @@ void *rt_heap_base_of(const void *addr);
 size_t rt_heap_size_of(const void *base);
 uint8_t *rt_heap_mark_of(const void *base);
 void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx);
+/* Every object lies in [*lo, *hi): a collector can skip a word outside
+** without asking base_of.  Any thread. */
+void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi);
 
 /* What a collector reports of each cycle; the framework keeps the
 ** figures of rt_gcstats (pauses, their percentiles, MMU) from them. */
