@@ -111,8 +111,9 @@ int chan_select(rt_case *cases, int n, bool block);
 /* Calls fn(lo, hi, arg) over the buffer of every buffered channel of
 ** the run whose elements could hold a pointer: the values sitting in a
 ** channel are the program's, and a collector must see them.  World
-** stopped (a collection).  chan_roots_start begins a run's list. */
+** stopped (a collection).  chan_roots_start begins a run's list, kept
+** only when track (the run's collector finds objects). */
 void chan_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
-void chan_roots_start(void);
+void chan_roots_start(bool track);
 
 #endif

@@ -177,7 +177,7 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
   GC.st.mmu_1ms = GC.st.mmu_10ms = GC.st.mmu_100ms = 1.0;
   GC.npauses = 0;
   GC.t_start = rt_now();
-  chan_roots_start();
+  chan_roots_start(ops->caps & RT_GCC_FIND);
   GC.gps = heap_lines(sizeof(gc_slot) * (size_t)procs);
   GC.shared = calloc(1, ops->shared_size ? ops->shared_size : 1);
   bool ok = GC.gps && GC.shared;
