@@ -36,10 +36,9 @@
 #include "proc.h"
 
 #define PRE_SIG SIGURG
-#define PRE_ROOM 16384        /* stack a preemption needs: red zone, saved
-                                 state (xsave up to ~11 KiB with AMX is
-                                 not enabled by default; AVX-512: 2.7 KiB)
-                                 and the yield's frames */
+#define PRE_ROOM 16384        /* stack a preemption needs: the red zone,
+                                 the saved registers (xsave: 2.7 KiB with
+                                 AVX-512) and the yield's frames */
 
 #if defined(__x86_64__)
 unsigned rt_xsave_size;                   /* read by rt_async_preempt (ctx_x86_64.S) */

@@ -581,12 +581,12 @@ static void poll_inject(proc *p, rt_g *gs) {
   else if (atomic_load(&S.npidle) > 0 && atomic_load(&S.nmspinning) == 0) wakep(NULL);
 }
 
-/* Polls the network until `until` (0: not at all) and readies what it
-** finds on P p (NULL: S.inject).  The number of Gs. */
-static int poll_ready(proc *p, int64_t until) {
+/* Polls the network without waiting and readies what it finds on P p
+** (NULL: S.inject).  The number of Gs. */
+static int poll_ready(proc *p) {
   int n;
   atomic_fetch_add(&S.inpoll, 1);
-  rt_g *gs = netpoll(until, &n);
+  rt_g *gs = netpoll(0, &n);
   atomic_store_explicit(&S.lastpoll, rt_now(), memory_order_relaxed);
   if (gs) poll_inject(p, gs);
   atomic_fetch_sub(&S.inpoll, 1);
@@ -600,7 +600,7 @@ static int poll_ready(proc *p, int64_t until) {
 static void m_poll(m *mm, int64_t until) {
   int n;
   atomic_fetch_add(&S.inpoll, 1);  /* before netpoll takes any G off the waiters */
-  rt_g *gs = netpoll(until == TM_NONE ? INT64_MAX : until, &n);
+  rt_g *gs = netpoll(until, &n);  /* TM_NONE is netpoll's "no limit" too */
   atomic_store_explicit(&S.lastpoll, rt_now(), memory_order_relaxed);
   rt_lock_acquire(&S.idle);
   proc *p = atomic_load(&S.done) ? NULL : pidle_get();
@@ -626,7 +626,7 @@ static rt_g *find_runnable(m *mm) {
     bool inherit = false;
     timers_check(p);
     rt_g *g = S.ops->pick(&p->sp, &inherit);
-    if (!g && netpoll_waiters() > 0 && atomic_load(&S.polling) == 0 && poll_ready(p, 0) > 0)
+    if (!g && netpoll_waiters() > 0 && atomic_load(&S.polling) == 0 && poll_ready(p) > 0)
       g = S.ops->pick(&p->sp, &inherit);  /* Go polls before it steals, too */
     if (!g && S.ops->steal &&
         (mm->spinning ||
@@ -846,10 +846,17 @@ void rt_go(rt_fn fn, void *arg) {
 }
 
 static void g_yield(m *mm, rt_why why);
+static void g_preempted(m *mm);
 
 void rt_yield(void) {
-  sched_safepoint();  /* a yield with nothing else to run would not switch */
-  g_yield(cur_m(), RT_WHY_YIELD);
+  m *mm = cur_m();
+  /* A yield answers a preemption request too (and stops for a
+  ** stop-the-world, which a yield with nothing else to run would not). */
+  if (__builtin_expect(atomic_load_explicit(&mm->preempt, memory_order_relaxed), 0)) {
+    g_preempted(mm);
+    return;
+  }
+  g_yield(mm, RT_WHY_YIELD);
 }
 
 uint64_t rt_gid(void) {
@@ -1079,7 +1086,7 @@ void sched_netpoll_overdue(int64_t now) {
   if (netpoll_waiters() == 0 || atomic_load(&S.polling) ||
       now - atomic_load_explicit(&S.lastpoll, memory_order_relaxed) < PROC_POLL_STALE_NS)
     return;
-  poll_ready(NULL, 0);
+  poll_ready(NULL);
 }
 
 /* Yields as rt_yield does, as a preemption (the policy may place the G
