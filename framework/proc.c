@@ -159,6 +159,9 @@ static struct {
   _Atomic int stopwait;     /* Ps still to stop */
   _Atomic uint32_t stopnote; /* futex word: the last P stopped */
   _Atomic int stw_busy;     /* a G is stopping or has stopped the world */
+  _Atomic(m *) stw_owner;   /* its M: the one M a request does not stop */
+  rt_lock stw_lock;         /* orders a parker's look at gcwaiting and its
+                               count with a round's start and end */
   _Atomic uint32_t stw_epoch; /* futex word: bumped by each restart; a parked
                                M waits for a bump, not for gcwaiting to read
                                0, which the next stop may set again first */
@@ -545,12 +548,21 @@ static bool m_idle_nop(m *mm) {
 ** last P to stop wakes the stopper. */
 static void m_stw_park(m *mm) {
   proc *p = mm->p;
-  uint32_t epoch = atomic_load(&S.stw_epoch);  /* before we count: the restart bumps it */
+  /* Under the lock the round cannot end between our look and our count:
+  ** a request seen late (the world already restarted, or restarted and
+  ** stopped again) must not count towards, or wait for, the wrong round. */
+  rt_lock_acquire(&S.stw_lock);
+  if (!atomic_load(&S.gcwaiting)) {
+    rt_lock_release(&S.stw_lock);
+    return;
+  }
+  uint32_t epoch = atomic_load(&S.stw_epoch);  /* this round's: its end bumps it */
   p_state(p, mm, P_STOP);
   if (atomic_fetch_sub(&S.stopwait, 1) == 1) {
     atomic_store(&S.stopnote, 1);
     lock_futex_wake(&S.stopnote, 1);
   }
+  rt_lock_release(&S.stw_lock);
   while (atomic_load(&S.stw_epoch) == epoch) lock_futex_wait(&S.stw_epoch, epoch);
   p_state(p, mm, P_RUNNING);
 }
@@ -1112,6 +1124,9 @@ static void g_yield(m *mm, rt_why why) {
 /* The G was asked to yield: it does, counted. */
 static void g_preempted(m *mm) {
   atomic_store_explicit(&mm->preempt, 0, memory_order_relaxed);
+  /* The G that stopped the world neither stops nor yields (which would
+  ** run another G while the world is stopped) until it restarts it. */
+  if (atomic_load_explicit(&S.stw_owner, memory_order_relaxed) == mm) return;
   if (atomic_load(&S.gcwaiting)) {  /* not a slice: the world stops */
     g_stw_park(mm);
     return;
@@ -1179,8 +1194,11 @@ bool rt_stw_start(int64_t *ttsp_ns) {
       return false;
     }
   }
+  atomic_store(&S.stw_owner, mm);
+  rt_lock_acquire(&S.stw_lock);
   atomic_store(&S.stopwait, S.nprocs - 1);  /* before gcwaiting: parkers count it down */
   atomic_store(&S.gcwaiting, 1);
+  rt_lock_release(&S.stw_lock);
   int64_t t0 = rt_now();
   atomic_store(&S.stopnote, 0);
   stw_sweep(mm->p);
@@ -1203,8 +1221,11 @@ void rt_stw_end(void) {
     if (p != mm->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && !atomic_load(&p->mp))
       own[n++] = p;
   }
+  rt_lock_acquire(&S.stw_lock);
   atomic_store(&S.gcwaiting, 0);
   atomic_fetch_add(&S.stw_epoch, 1);
+  rt_lock_release(&S.stw_lock);
+  atomic_store(&S.stw_owner, NULL);  /* after: a request seen now finds no stop */
   lock_futex_wake(&S.stw_epoch, INT32_MAX);
   atomic_store(&S.stw_busy, 0);
   for (int i = 0; i < n; i++) handoff(own[i]);

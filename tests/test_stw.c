@@ -14,6 +14,7 @@
 */
 #define _GNU_SOURCE
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,7 +150,11 @@ static void run(int procs, const char *runtime, rt_fn fn) {
   close(pipefd[1]);
 }
 
-int main(void) {
+/* test_stw [REPS]: everything REPS times (stress: a request seen just as
+** the world restarted once left an M parked for a round that had ended). */
+int main(int argc, char **argv) {
+  int reps = argc > 1 ? atoi(argv[1]) : 1;
+  for (int r = 0; r < reps; r++)
   for (int procs = 1; procs <= 2; procs++) {
     pure = false;
     run(procs, NULL, stw_main);
