@@ -179,6 +179,10 @@ rt_g *netpoll(int64_t until, int *n) {
       continue;
     }
     uint32_t e = ev[i].events;
+    /* epoll_ctl then epoll_wait orders pd_watch's set-up before us, but
+    ** through the kernel, where TSan cannot see it: this acquire pairs
+    ** with pd_watch's update of ref, made after the set-up. */
+    (void)atomic_load_explicit(&d->ref, memory_order_acquire);
     rt_lock_acquire(&d->lock);
     if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side_edge(&d->r, &chain, n);
     if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) side_edge(&d->w, &chain, n);
