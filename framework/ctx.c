@@ -45,6 +45,10 @@ void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg) {
   sp[20] = 0;                       /* FPCR: round to nearest, no traps */
   return sp;
 }
+/* Not in assembly here: the frame is prepared on the stack, then entered. */
+void rt_ctx_start(void **save_sp, void *top, void (*fn)(void *), void *arg) {
+  rt_ctx_swap(save_sp, rt_ctx_init(top, 0, fn, arg));
+}
 #else
 # error "rtlab has context switches for x86-64 and aarch64 only"
 #endif

@@ -22,6 +22,11 @@ void rt_ctx_swap(void **save_sp, void *to_sp);
 ** never return.  Returns the context's sp. */
 void *rt_ctx_init(char *stack_lo, size_t size, void (*fn)(void *), void *arg);
 
+/* Saves the running context as rt_ctx_swap does and starts fn(arg) on a
+** fresh stack below top (16-byte aligned) with default FP control words,
+** writing nothing to that stack before fn runs.  fn must never return. */
+void rt_ctx_start(void **save_sp, void *top, void (*fn)(void *), void *arg);
+
 /* A stack of `size` usable bytes (rounded up to pages) with, when the OS
 ** allows (*guarded), a guard page below it; without one, CTX_CANARY in its
 ** lowest 8 bytes.  Returns its lowest usable byte, or NULL.  Stacks live until

@@ -116,6 +116,7 @@ struct proc {
 
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
+#define G_UNSTARTED 1u      /* bit 0 of a G's sp: not run yet, sp is its stack's top */
 #define PROC_MAXPROCS RT_MAXPROCS
 #define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
 
@@ -208,6 +209,8 @@ static inline void m_takep(m *mm, proc *p) {
 
 /* ==== switching ====================================================== */
 
+static void g_entry(void *arg);
+
 /* Switches from the running context, saved into *save, to G `to` or, when
 ** to is NULL, to this M's scheduler context.  `dying`: the old context
 ** never resumes (ASan frees its fake stack). */
@@ -221,7 +224,11 @@ static inline void sw(m *mm, void **save, rt_g *to, bool dying) {
   __tsan_switch_to_fiber(to ? to->tsan_fiber : mm->g0fiber, 0);
 #endif
   (void)dying;
-  rt_ctx_swap(save, to ? to->sp : mm->g0sp);
+  void *sp = to ? to->sp : mm->g0sp;
+  if (__builtin_expect((uintptr_t)sp & G_UNSTARTED, 0))
+    rt_ctx_start(save, (char *)sp - G_UNSTARTED, g_entry, to);
+  else
+    rt_ctx_swap(save, sp);
 #ifdef RT_ASAN
   __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -759,7 +766,6 @@ static void *m_main(void *arg) {
 
 /* ==== Gs ============================================================= */
 
-static void g_entry(void *arg);
 
 static uint64_t g_newid(proc *p) {
   if (p->goid_next == p->goid_end) {
@@ -824,7 +830,8 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   ** the same cache sets; starting each a different number of lines below
   ** its top ("colouring") spreads them. */
   size_t color = (((uintptr_t)g->stack_lo / S.stack_size) % 16) * 128;
-  g->sp = rt_ctx_init(g->stack_lo, g->stack_size - color, g_entry, g);
+  uintptr_t top = ((uintptr_t)g->stack_lo + g->stack_size - color) & ~(uintptr_t)15;
+  g->sp = (void *)(top | G_UNSTARTED);  /* its stack is not touched until it runs */
   p->sp.cnt[RT_CNT_SPAWNS]++;
   return g;
 }
@@ -1241,7 +1248,9 @@ void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *
     if (st == G_IDLE || st == G_DEAD) continue;
     const char *lo = g == self ? (const char *)&here : g->stop_sp ? g->stop_sp : g->sp;
     if (st == G_RUNNING && g != self && !g->stop_sp) continue;  /* cannot happen stopped */
-    fn(lo, g->stack_lo + g->stack_size, arg);
+    const char *hi = g->stack_lo + g->stack_size;
+    if (lo == g->sp && ((uintptr_t)lo & G_UNSTARTED)) lo = hi;  /* nothing on its stack yet */
+    fn(lo, hi, arg);
   }
   rt_lock_release(&S.allg_lock);
 }
