@@ -528,7 +528,8 @@ static void sg_free(rt_ap *p, void *ptr) {
 
 /* ==== collector support ============================================== */
 
-static void *sg_base_of(rt_ap *p, const void *addr) {
+/* base_of, with the object's size and mark byte. */
+static void *sg_find(rt_ap *p, const void *addr, size_t *size, uint8_t **mark) {
   (void)p;
   sg_span *s = sg_span_of(addr);
   if (!s) return NULL;
@@ -536,12 +537,19 @@ static void *sg_base_of(rt_ap *p, const void *addr) {
   uint32_t i = sg_index(s, a);
   if (i >= s->nelems || !sg_live(s, i)) return NULL;
   char *b = s->start + (size_t)i * s->elem;
-  size_t n;
+  *mark = &s->mark[i];
   if (s->sc == SG_TINYSC) {
-    int k = a < b + SC_TINY ? sg_tiny_find(s, i, (unsigned)(a - b), &n) : -1;
+    int k = a < b + SC_TINY ? sg_tiny_find(s, i, (unsigned)(a - b), size) : -1;
     return k < 0 ? NULL : b + k;
   }
+  *size = s->elem;
   return a < b + s->elem ? b : NULL;    /* large: past the request, inside the pages */
+}
+
+static void *sg_base_of(rt_ap *p, const void *addr) {
+  size_t n;
+  uint8_t *m;
+  return sg_find(p, addr, &n, &m);
 }
 
 static size_t sg_size_of(rt_ap *p, const void *base) {
@@ -568,6 +576,86 @@ static uint8_t *sg_mark_of(rt_ap *p, const void *base) {
   (void)p;
   sg_span *s = sg_span_of(base);
   return s ? &s->mark[sg_index(s, base)] : NULL;
+}
+
+/* Frees object i of small span s, unmarked (the sweep; world stopped):
+** onto the span's free list, as a flush would.  Returns objects freed. */
+static uint32_t sg_sweep1(rt_ap *p, sg_span *s, uint32_t i, int fill) {
+  sg_class *k = &((sg_p *)p->state)->c[s->sc];
+  char *x = s->start + (size_t)i * s->elem;
+  unsigned v = atomic_load_explicit(&s->state[i], memory_order_relaxed);
+  uint32_t n = 1;
+  if (s->sc == SG_TINYSC) {  /* every sub-object dies; a packer keeps the block */
+    n = v & SG_COUNT;
+    atomic_store_explicit(&s->tstart[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&s->tend[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&s->state[i], (uint16_t)(v & SG_PACK), memory_order_relaxed);
+    p->st.live_bytes -= SC_TINY;
+    if (fill >= 0) memset(x, fill, SC_TINY);
+    if (v & SG_PACK) {
+      p->st.inuse_bytes -= SC_TINY;  /* as sg_tiny_drop: the packer frees it later */
+      return n;
+    }
+  } else {
+    atomic_store_explicit(&s->state[i], 0, memory_order_relaxed);
+    p->st.live_bytes -= v - 1;
+    if (fill >= 0) memset(x, fill, s->elem);
+  }
+  p->st.inuse_bytes -= (int64_t)s->elem;
+  k->frees++;
+  *(void **)x = s->free;
+  s->free = x;
+  s->nfree++;
+  return n;
+}
+
+/* World stopped.  Span by span: the unmarked objects go on their span's
+** free list, and a span left with every object free goes back to mheap,
+** without a look-up or a P's stack per object (rt_free's path). */
+static size_t sg_sweep(rt_ap *p, uint8_t bit, int fill, int64_t *kept) {
+  sg_heap *h = p->shared;
+  sg_span *empty = NULL;     /* spans to release, linked through next */
+  size_t freed = 0;
+  rt_lock_acquire(&h->lock);
+  for (sg_span *s = h->spans; s; s = s->anext) {
+    uint32_t before = s->nfree;
+    for (uint32_t i = 0; i < s->nelems; i++) {
+      if (!sg_live(s, i)) continue;
+      if (s->mark[i] & bit) {
+        s->mark[i] &= (uint8_t)~bit;
+        *kept += (int64_t)s->elem;
+      } else if (s->sc) {
+        freed += sg_sweep1(p, s, i, fill);
+      } else {               /* a large object: its span goes */
+        atomic_store_explicit(&s->state[0], 0, memory_order_relaxed);
+        ((sg_p *)p->state)->c[0].frees++;
+        p->st.live_bytes -= (int64_t)s->req;
+        p->st.inuse_bytes -= (int64_t)s->elem;
+        freed++;
+        s->next = empty;
+        empty = s;
+      }
+    }
+    if (!s->sc || s->nfree == before || s->where == SG_CACHED) continue;
+    sg_central *c = &h->central[s->sc];
+    rt_lock_acquire(&c->lock);
+    sg_unlink(c, s);
+    if (s->nfree == s->nelems) {
+      s->where = SG_FULL;    /* off every list; `empty` holds it */
+      s->next = empty;
+      empty = s;
+    } else {
+      sg_link(c, s, SG_PARTIAL);
+    }
+    rt_lock_release(&c->lock);
+  }
+  rt_lock_release(&h->lock);
+  while (empty) {
+    sg_span *s = empty;
+    empty = s->next;
+    sg_span_release(p, s);
+  }
+  return freed;
 }
 
 /* Every class in size order, then tiny blocks, then large objects. */
@@ -629,6 +717,8 @@ static const rt_alloc_ops sg_ops = {
   .size_of = sg_size_of,
   .walk = sg_walk,
   .mark_of = sg_mark_of,
+  .find = sg_find,
+  .sweep = sg_sweep,
   .classes = sg_classes,
 };
 

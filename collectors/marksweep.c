@@ -13,8 +13,11 @@
 ** turn.  Each object's mark byte (the allocator's mark_of) holds two bits:
 ** MS_MARK for this cycle and MS_NOSCAN, set at allocation.  The grey set
 ** is an explicit stack, not recursion, so a long list cannot overflow the
-** G's stack.  Sweeping walks every object (world stopped), frees the
-** unmarked ones through rt_free and clears the marks of the others.
+** G's stack; should it fail to grow, every marked object is scanned again
+** until nothing new is marked.  The mark loop calls the allocator's find
+** directly (rt_heap_finder): base, size and mark byte in one look-up.
+** Sweeping is the allocator's (rt_heap_sweep, world stopped): unmarked
+** objects are freed, the marks of the others cleared.
 **
 ** Not yet here: marking on every P at once (the parallel mark the issue
 ** asks for) and lazy sweeping; both change the pause, not what is freed.
@@ -40,20 +43,25 @@ typedef struct ms_p {
   int64_t pending;            /* bytes since the last flush */
 } ms_p;
 
+/* A grey object: where it starts and how many bytes to scan. */
+typedef struct ms_grey {
+  const char *base;           /* its first byte */
+  size_t size;                /* its usable bytes */
+} ms_grey;
+
 /* Shared. */
 typedef struct ms_shared {
   _Atomic int64_t since;      /* bytes allocated since the last cycle */
   _Atomic int64_t budget;     /* bytes allowed before the next one */
   _Atomic int collecting;     /* a cycle is under way */
   int64_t live;               /* live bytes the last cycle left */
-  void **stack;               /* the grey objects (world stopped: the
+  ms_grey *stack;             /* the grey objects (world stopped: the
                                  stopper's alone) */
   size_t n, cap;              /* used, room */
-  void **dead;                /* unmarked objects found by the sweep */
-  size_t ndead, capdead;      /* used, room */
-  int64_t live_bytes;         /* sweep's sum of the marked objects */
   uintptr_t lo, hi;           /* the heap's bounds (rt_heap_bounds) */
-  bool oom;                   /* a grey or dead array could not grow */
+  rt_heap_find_fn find;       /* the heap's find (rt_heap_finder) */
+  rt_ap *fap;                 /* the view to pass it */
+  bool oom;                   /* the grey stack could not grow */
 } ms_shared;
 
 static int ms_init(rt_gp *p) {
@@ -61,6 +69,7 @@ static int ms_init(rt_gp *p) {
   if (p->id == 0) {
     atomic_store(&s->budget, MS_MIN_HEAP);
     rt_heap_bounds(&s->lo, &s->hi);
+    s->find = rt_heap_finder(&s->fap);
   }
   return RT_OK;
 }
@@ -69,22 +78,21 @@ static void ms_fini(rt_gp *p) {
   ms_shared *s = p->shared;
   if (p->id != 0) return;
   free(s->stack);
-  free(s->dead);
-  s->stack = s->dead = NULL;
+  s->stack = NULL;
 }
 
 /* v may point into a live object: mark it, grey unless pointer-free. */
 static inline void ms_mark(ms_shared *s, const void *v) {
   if ((uintptr_t)v - s->lo >= s->hi - s->lo) return;  /* NULL, numbers, stacks */
-  void *base = rt_heap_base_of(v);
-  if (!base) return;
-  uint8_t *m = rt_heap_mark_of(base);
-  if (*m & MS_MARK) return;
+  size_t size;
+  uint8_t *m;
+  const char *base = s->find(s->fap, v, &size, &m);
+  if (!base || (*m & MS_MARK)) return;
   *m |= MS_MARK;
   if (*m & MS_NOSCAN) return;
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 4096;
-    void **st = realloc(s->stack, cap * sizeof *st);
+    ms_grey *st = realloc(s->stack, cap * sizeof *st);
     if (!st) {  /* cannot grey it: keep the objects it points to by rescanning later */
       s->oom = true;
       return;
@@ -92,7 +100,7 @@ static inline void ms_mark(ms_shared *s, const void *v) {
     s->stack = st;
     s->cap = cap;
   }
-  s->stack[s->n++] = base;
+  s->stack[s->n++] = (ms_grey){base, size};
 }
 
 /* Reads every word in range, stacks included: under AddressSanitizer
@@ -107,30 +115,16 @@ static void ms_scan(const void *lo, const void *hi, void *arg) {
 
 static void ms_drain(ms_shared *s) {
   while (s->n) {
-    char *base = s->stack[--s->n];
-    ms_scan(base, base + rt_heap_size_of(base), s);
+    ms_grey g = s->stack[--s->n];
+    ms_scan(g.base, g.base + g.size, s);
   }
 }
 
-static void ms_sweep1(void *base, size_t size, void *arg) {
-  ms_shared *s = arg;
-  uint8_t *m = rt_heap_mark_of(base);
-  if (*m & MS_MARK) {
-    *m &= (uint8_t)~MS_MARK;
-    s->live_bytes += (int64_t)size;
-    return;
-  }
-  if (s->ndead == s->capdead) {
-    size_t cap = s->capdead ? 2 * s->capdead : 4096;
-    void **d = realloc(s->dead, cap * sizeof *d);
-    if (!d) {  /* kept for the next cycle */
-      s->oom = true;
-      return;
-    }
-    s->dead = d;
-    s->capdead = cap;
-  }
-  s->dead[s->ndead++] = base;
+/* After the grey stack could not grow: every marked object that may hold
+** pointers is scanned again, which greys what the lost entries held. */
+static void ms_rescan1(void *base, size_t size, void *arg) {
+  if ((*rt_heap_mark_of(base) & (MS_MARK | MS_NOSCAN)) == MS_MARK)
+    ms_scan(base, (char *)base + size, arg);
 }
 
 static void ms_collect(rt_gp *p, int reason) {
@@ -145,13 +139,14 @@ static void ms_collect(rt_gp *p, int reason) {
   rt_stw_stacks(ms_scan, s);
   rt_gc_roots(ms_scan, s);
   ms_drain(s);
+  while (s->oom) {
+    s->oom = false;
+    rt_heap_walk(ms_rescan1, s);
+    ms_drain(s);
+  }
   int64_t t1 = rt_now();
-  s->ndead = 0;
-  s->live_bytes = 0;
-  rt_heap_walk(ms_sweep1, s);  /* collect first: freeing while walking would cut the walk's ground */
-  for (size_t i = 0; i < s->ndead; i++) rt_free(s->dead[i]);
+  rt_heap_sweep(MS_MARK, &s->live);
   int64_t t2 = rt_now();
-  s->live = s->live_bytes;
   int64_t goal = s->live + s->live * p->param[P_GOGC].i / 100;
   if (goal < MS_MIN_HEAP) goal = MS_MIN_HEAP;
   atomic_store(&s->budget, goal - s->live);

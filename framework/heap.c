@@ -306,6 +306,69 @@ uint8_t *rt_heap_mark_of(const void *base) { return H.ops->mark_of(&H.aps[0].ap,
 void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx) {
   H.ops->walk(&H.aps[0].ap, fn, ctx);
 }
+
+/* find from the three ops, for allocators without their own. */
+static void *heap_find3(rt_ap *p, const void *addr, size_t *size, uint8_t **mark) {
+  void *b = H.ops->base_of(p, addr);
+  if (b) {
+    *size = H.ops->size_of(p, b);
+    *mark = H.ops->mark_of(p, b);
+  }
+  return b;
+}
+
+rt_heap_find_fn rt_heap_finder(rt_ap **p) {
+  *p = &H.aps[0].ap;
+  return H.ops->find ? H.ops->find : heap_find3;
+}
+
+/* The sweep without the allocator's op: the walk collects the dead (freeing
+** while walking would cut the walk's ground), then each is freed as
+** rt_free would.  When the list cannot grow, the rest wait for the next
+** cycle (still unmarked, so they are found again). */
+typedef struct heap_dead {
+  uint8_t bit;                /* the live bit */
+  void **v;                   /* unmarked objects */
+  size_t n, cap;              /* used, room */
+  int64_t kept;               /* usable bytes of the marked ones */
+} heap_dead;
+
+static void heap_sweep1(void *base, size_t size, void *ctx) {
+  heap_dead *d = ctx;
+  uint8_t *m = H.ops->mark_of(&H.aps[0].ap, base);
+  if (*m & d->bit) {
+    *m &= (uint8_t)~d->bit;
+    d->kept += (int64_t)size;
+    return;
+  }
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? 2 * d->cap : 4096;
+    void **v = realloc(d->v, cap * sizeof *v);
+    if (!v) return;
+    d->v = v;
+    d->cap = cap;
+  }
+  d->v[d->n++] = base;
+}
+
+size_t rt_heap_sweep(uint8_t bit, int64_t *kept) {
+  rt_ap *p = heap_ap("rt_heap_sweep");
+  if (H.ops->sweep) {
+    int fill = heap_fills(H.ops->caps) ? HEAP_FREED_BYTE : -1;
+    *kept = 0;
+    size_t n = H.ops->sweep(p, bit, fill, kept);
+    p->st.frees += n;
+    if (H.nprocs > 1) heap_publish(p);
+    return n;
+  }
+  heap_dead d = {.bit = bit};
+  H.ops->walk(p, heap_sweep1, &d);
+  for (size_t i = 0; i < d.n; i++) heap_free(p, d.v[i], "rt_heap_sweep");
+  free(d.v);
+  *kept = d.kept;
+  return d.n;
+}
+
 void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi) {
   *lo = (uintptr_t)arena_base();
   *hi = *lo + arena_size();

@@ -25,6 +25,12 @@
 **            2 Ps, leave the heap's peak under 64 MiB, with collections
 **            counted, and the ring intact (none is exempt: it never frees,
 **            by definition)
+**   kinds    (collectors that find objects) objects of every kind the
+**            allocator has (tiny pointer-free ones of 1-15 B, small ones
+**            of several classes, large ones over 32 KiB) held only from a
+**            registered root array, a third of them replaced each round,
+**            keep their contents across rt_gc() on 2 Gs at 2 Ps, and the
+**            replaced ones are freed
 */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -158,6 +164,51 @@ static void reclaim_main(void *arg) {
   rt_wg_wait(&wg);
 }
 
+#define KSLOTS 600          /* kinds: objects held, per G half of them */
+static void *kslot[KSLOTS];   /* a registered root */
+static const size_t ksizes[] = {1, 3, 7, 8, 12, 15, 16, 24, 48, 100, 500, 4000, 32768, 40000, 100000};
+#define KNSIZES (sizeof ksizes / sizeof ksizes[0])
+
+static uint8_t kbyte(uint64_t seed, size_t j) { return (uint8_t)((seed + j) * 131 >> 3); }
+
+/* Slot i's object for round r: its size, and its bytes from (i, r). */
+static void kinds_put(size_t i, int r) {
+  size_t n = ksizes[(i + (size_t)r) % KNSIZES];
+  uint8_t *x = rt_alloc(n, RT_AF_NOSCAN);
+  CHECK(x != NULL);
+  for (size_t j = 0; j < n; j++) x[j] = kbyte(i * 977 + (uint64_t)r, j);
+  rt_store_ptr(&kslot[i], x);
+}
+
+static void kinds_g(void *arg) {
+  size_t lo = (size_t)(intptr_t)arg * KSLOTS / 2, hi = lo + KSLOTS / 2;
+  int made[KSLOTS / 2];
+  for (size_t i = lo; i < hi; i++) kinds_put(i, made[i - lo] = 0);
+  for (int r = 1; r <= 30; r++) {
+    for (size_t i = lo; i < hi; i++)
+      if ((i + (size_t)r) % 3 == 0) kinds_put(i, made[i - lo] = r);
+    rt_gc();
+    for (size_t i = lo; i < hi; i++) {
+      size_t n = ksizes[(i + (size_t)made[i - lo]) % KNSIZES];
+      const uint8_t *x = kslot[i];
+      for (size_t j = 0; j < n; j++)
+        CHECKF(x[j] == kbyte(i * 977 + (uint64_t)made[i - lo], j),
+               "round %d: slot %zu (%zu B) byte %zu changed", r, i, n, j);
+    }
+  }
+  rt_wg_done(&wg);
+}
+
+static void kinds_main(void *arg) {
+  (void)arg;
+  CHECK_EQ(rt_gc_root_add(kslot, KSLOTS), RT_OK);
+  rt_wg_add(&wg, 2);
+  rt_go(kinds_g, (void *)(intptr_t)0);
+  rt_go(kinds_g, (void *)(intptr_t)1);
+  rt_wg_wait(&wg);
+  CHECK_EQ(rt_gc_root_remove(kslot), RT_OK);
+}
+
 static void roots_main(void *arg) {
   (void)arg;
   static void *slot[3];
@@ -171,7 +222,7 @@ static void roots_main(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: gc_conformance GC ALLOC reach|roots\n");
+    fprintf(stderr, "usage: gc_conformance GC ALLOC reach|roots|reclaim|kinds\n");
     return 2;
   }
   gc_spec = argv[1];
@@ -184,13 +235,16 @@ int main(int argc, char **argv) {
     return 0;
   }
   bool fits = rt_gc_check_alloc(gc_spec, alloc_spec, err, sizeof err) == RT_OK;
-  bool reclaim = strcmp(argv[3], "reclaim") == 0;
+  bool reclaim = strcmp(argv[3], "reclaim") == 0, kinds = strcmp(argv[3], "kinds") == 0;
   const rt_gc_ops *g = rt_gc_find(gc_spec);
-  if (reclaim && (!g || !(g->caps & RT_GCC_FIND))) {
-    printf("note: gc '%s' does not free: reclaim skipped\n", gc_spec);
+  if ((reclaim || kinds) && (!g || !(g->caps & RT_GCC_FIND))) {
+    printf("note: gc '%s' does not free: %s skipped\n", gc_spec, argv[3]);
     return 0;
   }
-  rt_fn fn = strcmp(argv[3], "roots") == 0 ? roots_main : reclaim ? reclaim_main : reach_main;
+  rt_fn fn = strcmp(argv[3], "roots") == 0 ? roots_main
+             : reclaim                     ? reclaim_main
+             : kinds                       ? kinds_main
+                                           : reach_main;
   rt_config cfg = {.procs = 2, .gc = gc_spec, .alloc = alloc_spec, .err = err,
                    .errlen = sizeof err};
   int rc = rt_run(&cfg, fn, NULL);
@@ -207,6 +261,12 @@ int main(int argc, char **argv) {
     CHECKF(gs.cycles > 0, "no collection ran");
     CHECKF(hs.peak_sys < 64ll << 20, "heap peak %lld MiB for a 2 MiB live set",
            (long long)(hs.peak_sys >> 20));
+  }
+  if (kinds) {  /* 30 rounds replaced a third of the objects each */
+    rt_astats hs;
+    rt_heap_stats(&hs);
+    CHECKF(hs.frees >= (int64_t)KSLOTS * 30 / 3 * 3 / 4, "only %lld objects freed of %d replaced",
+           (long long)hs.frees, KSLOTS * 30 / 3);
   }
   return check_done("gc_conformance");
 }

@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define RT_ABI_VERSION 2
+#define RT_ABI_VERSION 3
 
 /* ==== Parameters ==================================================== */
 
@@ -216,6 +216,18 @@ typedef struct rt_alloc_ops {
   ** same classes in the same order on every P (the framework sums them);
   ** returns n. */
   int (*classes)(rt_ap *p, rt_aclass *out, int max);
+
+  /* Optional (ABI 3; RT_AC_FIND and RT_AC_MARK).  Any thread: base_of,
+  ** with the object's usable size in *size and its mark byte in *mark, in
+  ** one look-up; what a collector's mark loop asks of every word that may
+  ** point into the heap. */
+  void *(*find)(rt_ap *p, const void *addr, size_t *size, uint8_t **mark);
+  /* Optional (ABI 3).  World stopped, on the stopper's view p: frees every
+  ** live object whose mark byte lacks `bit`, after filling its usable
+  ** bytes with `fill` when fill >= 0, and clears `bit` in the others.
+  ** Adds the kept objects' usable bytes to *kept; returns the number of
+  ** objects freed.  Without it, the framework walks and frees one by one. */
+  size_t (*sweep)(rt_ap *p, uint8_t bit, int fill, int64_t *kept);
 } rt_alloc_ops;
 
 /* ==== Services for modules ========================================== */
@@ -391,6 +403,16 @@ void *rt_heap_base_of(const void *addr);
 size_t rt_heap_size_of(const void *base);
 uint8_t *rt_heap_mark_of(const void *base);
 void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx);
+/* The allocator's find op (or the framework's, from base_of, size_of and
+** mark_of) and the view to pass it: a mark loop calls it directly, one
+** indirect call per word.  Any thread. */
+typedef void *(*rt_heap_find_fn)(rt_ap *p, const void *addr, size_t *size, uint8_t **mark);
+rt_heap_find_fn rt_heap_finder(rt_ap **p);
+/* World stopped, from the stopper: frees every live object whose mark
+** byte lacks `bit` and clears `bit` in the others (the allocator's sweep
+** op, or a walk and a free per object).  Sets *kept to the usable bytes of
+** the objects kept; returns the number freed. */
+size_t rt_heap_sweep(uint8_t bit, int64_t *kept);
 /* Every object lies in [*lo, *hi): a collector can skip a word outside
 ** without asking base_of.  Any thread. */
 void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi);
