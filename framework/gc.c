@@ -207,11 +207,13 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
   }
   GC.inited = procs;
   gc_on_alloc = ops->on_alloc;
+  __atomic_store_n(&rt_gc_barrier_on, ops->barrier != NULL, __ATOMIC_RELAXED);
   return RT_OK;
 }
 
 void gc_stop(void) {
   if (!GC.ops) return;
+  __atomic_store_n(&rt_gc_barrier_on, 0, __ATOMIC_RELAXED);
   gc_figures(rt_now());
   free(GC.pauses);
   GC.pauses = NULL;
@@ -243,7 +245,9 @@ void gc_call_on_alloc(int pid, void *obj, size_t size, unsigned flags) {
   gc_on_alloc(&GC.gps[pid].gp, obj, size, flags);
 }
 
-void rt_store_ptr(void **slot, void *v) {
+int rt_gc_barrier_on;
+
+void rt_store_ptr_barrier(void **slot, void *v) {
   if (GC.ops && GC.ops->barrier) GC.ops->barrier(gc_cur("rt_store_ptr"), slot, v);
   else *slot = v;
 }

@@ -249,11 +249,22 @@ int rt_heap_classes(rt_aclass *out, int max);
 ** RT_AF_NOSCAN (it holds no pointers).  The collector `none` never frees
 ** anything: the baseline. */
 
+/* Nonzero while the run's collector has a write barrier (gc.c sets it),
+** and the barrier's entry: for rt_store_ptr below, inline, so that a store
+** costs a load and a branch when there is none. */
+extern int rt_gc_barrier_on;
+void rt_store_ptr_barrier(void **slot, void *v);
+
 /* Stores heap pointer v into *slot (a pointer field of an object, or a
 ** registered root): every store of a heap pointer goes through here, so
 ** that a concurrent collector's write barrier sees it; a plain store
 ** while no barrier is active. */
-void rt_store_ptr(void **slot, void *v);
+static inline void rt_store_ptr(void **slot, void *v) {
+  if (__builtin_expect(__atomic_load_n(&rt_gc_barrier_on, __ATOMIC_RELAXED), 0))
+    rt_store_ptr_barrier(slot, v);
+  else
+    *slot = v;
+}
 /* Registers n consecutive pointer slots at slots (a global array, say) as
 ** a root; RT_OK, RT_EINVAL (NULL, n < 1) or RT_ENOMEM.  From a G.  Roots
 ** last until rt_gc_root_remove or the run's end. */
