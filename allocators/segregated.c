@@ -79,6 +79,8 @@ static const rt_param sg_params[] = {
                                       spans never share one (false sharing) */
 
 enum { SG_CACHED, SG_PARTIAL, SG_FULL, SG_LARGE };  /* where a span is */
+#define SG_SWEPT 0xFFFFu           /* state of an object the sweep freed, on no list yet
+                                      (a live one's is at most 1 + 32 KiB) */
 
 typedef struct sg_span sg_span;
 struct sg_span {
@@ -88,7 +90,10 @@ struct sg_span {
   size_t req;                /* large object: bytes requested */
   uint32_t nelems;           /* objects in the span */
   uint32_t carved;           /* objects [0, carved) have been handed out once; owner P */
-  uint32_t nfree;            /* objects on `free`; central lock */
+  uint32_t nfree;            /* free objects of the central span: on `free`, or
+                                swept; central lock */
+  uint32_t nswept;           /* of those, the sweep's: state SG_SWEPT, on no list
+                                until a refill links them; central lock */
   uint8_t sc;                /* span class: 1..67, SG_TINYSC, 0 for a large object */
   uint8_t cls;               /* size class of its geometry (tiny: 2) */
   uint8_t where;             /* SG_*; central lock (SG_LARGE: fixed) */
@@ -313,6 +318,24 @@ static void sg_flush(rt_ap *p, int sc, void *x) {
   }
 }
 
+/* Puts the n objects of s the sweep left (state SG_SWEPT) on k's stack, in
+** address order.  Here, not in the sweep: their memory is touched just
+** before the P hands them out, once, instead of by the sweep and again
+** by the allocation.  Only this P can see these slots (no other list
+** holds them, the sweep runs with the world stopped). */
+static void sg_link_swept(sg_span *s, sg_class *k, uint32_t n) {
+  void **tail = &k->list, *rest = k->list;
+  for (uint32_t i = 0; n; i++) {
+    if (atomic_load_explicit(&s->state[i], memory_order_relaxed) != SG_SWEPT) continue;
+    atomic_store_explicit(&s->state[i], 0, memory_order_relaxed);
+    char *x = s->start + (size_t)i * s->elem;
+    *tail = x;
+    tail = (void **)x;
+    n--;
+  }
+  *tail = rest;
+}
+
 /* The slow path: k's stack is empty and its span carved out.  Settles
 ** the old span, then takes a partial span's free objects onto the stack,
 ** or a new span to carve.  false when the arena is exhausted. */
@@ -323,15 +346,18 @@ static bool sg_refill(rt_ap *p, int sc, sg_class *k) {
   k->span = NULL;
   rt_lock_acquire(&c->lock);
   if (old) drop = sg_settle(c, old);
+  uint32_t swept = 0;
   if ((s = c->partial) != NULL) {
     sg_unlink(c, s);
     k->list = s->free;
     k->n = s->nfree;
+    swept = s->nswept;
     s->free = NULL;
-    s->nfree = 0;
+    s->nfree = s->nswept = 0;
     sg_link(c, s, SG_FULL);  /* every free object is on k's stack now */
   }
   rt_lock_release(&c->lock);
+  if (swept) sg_link_swept(s, k, swept);
   if (drop) sg_span_release(p, old);
   if (s) return true;
   k->span = sg_span_new(p, sc, 0);
@@ -401,7 +427,7 @@ static inline void sg_push(rt_ap *p, int sc, void *x) {
 /* Whether object i of s is live (a tiny block: holds a live sub-object). */
 static inline bool sg_live(const sg_span *s, uint32_t i) {
   unsigned v = atomic_load_explicit(&s->state[i], memory_order_relaxed);
-  return s->sc == SG_TINYSC ? (v & SG_COUNT) != 0 : v != 0;
+  return s->sc == SG_TINYSC ? (v & SG_COUNT) != 0 : v != 0 && v != SG_SWEPT;
 }
 
 /* Takes d (1: a sub-object freed; SG_PACK: the packer moved on) from the
@@ -512,7 +538,8 @@ static void sg_free(rt_ap *p, void *ptr) {
     return;
   }
   uint16_t v = atomic_load_explicit(st, memory_order_relaxed);
-  if (v == 0 || x != s->start + (size_t)i * s->elem) return;  /* double or interior free */
+  if (v == 0 || v == SG_SWEPT || x != s->start + (size_t)i * s->elem)
+    return;                               /* double or interior free */
   atomic_store_explicit(st, 0, memory_order_relaxed);
   ((sg_p *)p->state)->c[s->sc].frees++;
   if (s->sc == 0) {
@@ -578,35 +605,36 @@ static uint8_t *sg_mark_of(rt_ap *p, const void *base) {
   return s ? &s->mark[sg_index(s, base)] : NULL;
 }
 
-/* Frees object i of small span s, unmarked (the sweep; world stopped):
-** onto the span's free list, as a flush would.  Returns objects freed. */
+/* Frees object i of small span s, unmarked (the sweep; world stopped): a
+** tiny block onto the span's free list, as a flush would; any other object
+** stays where it is, SG_SWEPT.  Returns the objects freed. */
 static uint32_t sg_sweep1(rt_ap *p, sg_span *s, uint32_t i, int fill) {
   sg_class *k = &((sg_p *)p->state)->c[s->sc];
   char *x = s->start + (size_t)i * s->elem;
   unsigned v = atomic_load_explicit(&s->state[i], memory_order_relaxed);
-  uint32_t n = 1;
-  if (s->sc == SG_TINYSC) {  /* every sub-object dies; a packer keeps the block */
-    n = v & SG_COUNT;
+  if (s->sc == SG_TINYSC) {  /* every sub-object dies */
     atomic_store_explicit(&s->tstart[i], 0, memory_order_relaxed);
     atomic_store_explicit(&s->tend[i], 0, memory_order_relaxed);
     atomic_store_explicit(&s->state[i], (uint16_t)(v & SG_PACK), memory_order_relaxed);
     p->st.live_bytes -= SC_TINY;
+    p->st.inuse_bytes -= SC_TINY;
     if (fill >= 0) memset(x, fill, SC_TINY);
-    if (v & SG_PACK) {
-      p->st.inuse_bytes -= SC_TINY;  /* as sg_tiny_drop: the packer frees it later */
-      return n;
-    }
-  } else {
-    atomic_store_explicit(&s->state[i], 0, memory_order_relaxed);
-    p->st.live_bytes -= v - 1;
-    if (fill >= 0) memset(x, fill, s->elem);
+    if (v & SG_PACK) return v & SG_COUNT;  /* the packer frees the block when it moves on */
+    k->frees++;
+    *(void **)x = s->free;
+    s->free = x;
+    s->nfree++;
+    return v & SG_COUNT;
   }
+  /* Not linked here: the refill that hands them out does (sg_link_swept). */
+  atomic_store_explicit(&s->state[i], SG_SWEPT, memory_order_relaxed);
+  p->st.live_bytes -= v - 1;
   p->st.inuse_bytes -= (int64_t)s->elem;
+  if (fill >= 0) memset(x, fill, s->elem);
   k->frees++;
-  *(void **)x = s->free;
-  s->free = x;
   s->nfree++;
-  return n;
+  s->nswept++;
+  return 1;
 }
 
 /* World stopped.  Span by span: the unmarked objects go on their span's

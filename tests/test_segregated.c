@@ -11,6 +11,9 @@
 **     with scavenge_ms=0 at once;
 **   - mcentral: objects freed on a P other than their allocator's come
 **     back to their spans in batches, and empty spans return to mheap;
+**   - sweep: unmarked objects are freed and counted, marked ones keep
+**     their bytes and lose the bit, swept slots are reused without new
+**     pages;
 **   - and the framework's peaks with two Ps when every object dies on
 **     another P than its maker's: the run's, not a sum of per-P peaks.
 */
@@ -223,9 +226,54 @@ static void check_classes(void) {
                                       (unsigned long long)c[k].allocs);
 }
 
+/* ==== sweep =========================================================== */
+
+#define NS 1000               /* 32-byte objects: four spans of 256 */
+#define SWEEP_BIT 0x80
+
+static void sweep_main(void *arg) {
+  (void)arg;
+  static char *o[NS];
+  for (int i = 0; i < NS; i++) {
+    o[i] = rt_alloc(32, 0);
+    memset(o[i], i & 0xFF, 32);
+    if (i % 2 == 0) *rt_heap_mark_of(o[i]) |= SWEEP_BIT;
+  }
+  rt_astats before = stats();
+  int64_t ttsp, kept = -1;
+  CHECK(rt_stw_start(&ttsp));
+  size_t n = rt_heap_sweep(SWEEP_BIT, &kept);
+  rt_stw_end();
+  CHECK_EQ(n, NS / 2);
+  CHECK_EQ(kept, NS / 2 * 32);
+  rt_astats after = stats();
+  CHECK_EQ(after.frees, before.frees + NS / 2);
+  CHECK_EQ(after.live_bytes, before.live_bytes - NS / 2 * 32);
+  for (int i = 0; i < NS; i++) {
+    if (i % 2) {
+      CHECKF(rt_heap_base_of(o[i]) == NULL, "swept object %d still found", i);
+      continue;
+    }
+    CHECKF(rt_heap_base_of(o[i] + 5) == o[i], "kept object %d lost", i);
+    CHECK_EQ(*rt_heap_mark_of(o[i]) & SWEEP_BIT, 0);
+    for (int j = 0; j < 32; j++) CHECK_EQ((uint8_t)o[i][j], i & 0xFF);
+  }
+  /* The swept slots are handed out again (after the rest of the span
+  ** being carved), without new pages. */
+  int reused = 0;
+  for (int k = 0; k < NS / 2; k++) {
+    char *x = rt_alloc(32, RT_AF_ZERO);
+    for (int j = 0; j < 32; j++) CHECK_EQ(x[j], 0);
+    for (int i = 1; i < NS; i += 2) reused += x == o[i];
+  }
+  CHECKF(reused >= NS / 2 - 256, "%d of %d swept slots reused", reused, NS / 2);
+  CHECK_EQ(stats().sys_bytes, after.sys_bytes);
+}
+
 int main(void) {
   run("segregated", 1, tiny_main, NULL);
   check_classes();
+  run("segregated", 1, sweep_main, NULL);
   run("segregated,scavenge_ms=600000", 1, retain_main, NULL);
   run("segregated,scavenge_ms=5", 1, scavenge_main, NULL);
   run("segregated,scavenge_ms=0", 1, at_once_main, NULL);
