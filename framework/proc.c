@@ -766,7 +766,6 @@ static void *m_main(void *arg) {
 
 /* ==== Gs ============================================================= */
 
-
 static uint64_t g_newid(proc *p) {
   if (p->goid_next == p->goid_end) {
     p->goid_next = atomic_fetch_add(&S.goid, PROC_GOID_BATCH) + 1;
