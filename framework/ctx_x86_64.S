@@ -14,12 +14,9 @@
 ** switch, and nearly every pair of contexts has the same (default) words,
 ** so they are loaded only when they differ.
 */
-        .text
-        .globl  rt_ctx_swap
-        .type   rt_ctx_swap, @function
-        .p2align 4
-rt_ctx_swap:
-        .cfi_startproc
+/* The saving half, shared by both entries: pushes the frame above, stores
+** the sp in *save_sp (rdi) and leaves the old control words in rax. */
+        .macro  CTX_SAVE
         pushq   %rbp
         pushq   %rbx
         pushq   %r12
@@ -32,6 +29,15 @@ rt_ctx_swap:
         fnstcw  4(%rsp)
         movq    %rsp, (%rdi)
         movq    (%rsp), %rax
+        .endm
+
+        .text
+        .globl  rt_ctx_swap
+        .type   rt_ctx_swap, @function
+        .p2align 4
+rt_ctx_swap:
+        .cfi_startproc
+        CTX_SAVE
         movq    %rsi, %rsp
         cmpq    (%rsp), %rax            /* same control words: skip the */
         je      1f                      /* slow, serialising loads */
@@ -62,18 +68,7 @@ rt_ctx_swap:
         .p2align 4
 rt_ctx_start:
         .cfi_startproc
-        pushq   %rbp
-        pushq   %rbx
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
-        subq    $8, %rsp
-        movq    $0, (%rsp)
-        stmxcsr (%rsp)
-        fnstcw  4(%rsp)
-        movq    %rsp, (%rdi)
-        movq    (%rsp), %rax
+        CTX_SAVE
         cmpq    ctx_fpdefault(%rip), %rax
         je      1f
         ldmxcsr ctx_fpdefault(%rip)
