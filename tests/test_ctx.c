@@ -157,6 +157,20 @@ static void b_main(void *arg) {
   }
 }
 
+/* rt_ctx_start's context: what it saw, then back to main for good. */
+static void *c_sp;
+static int c_round = -1;       /* rounding mode it started with */
+static uintptr_t c_frame;      /* its frame address: 16-aligned under the ABI */
+static void *c_arg;            /* the argument it got */
+
+static void c_main(void *arg) {
+  c_arg = arg;
+  c_round = fegetround();
+  c_frame = (uintptr_t)__builtin_frame_address(0);
+  rt_ctx_swap(&c_sp, a_sp);
+  CHECKF(0, "a started context was resumed");
+}
+
 int main(void) {
   size_t size = 64 * 1024;
   bool guarded;
@@ -184,6 +198,18 @@ int main(void) {
 #if defined(__x86_64__)
   CHECK_EQ(b_first_mxcsr & 0xFFC0, 0x1F80);
 #endif
+  /* rt_ctx_start: a fresh stack entered straight from the switch gets
+  ** its argument, an aligned frame and the default FP modes, and the
+  ** starter comes back with its own. */
+  char *cstack = ctx_stack_alloc(size, &guarded);
+  CHECK(cstack != NULL);
+  int token;
+  rt_ctx_start(&a_sp, cstack + size - 256, c_main, &token);
+  CHECK(c_arg == &token);
+  CHECK(c_round == FE_TONEAREST);
+  CHECKF(c_frame % 16 == 0 && c_frame > (uintptr_t)cstack && c_frame < (uintptr_t)cstack + size,
+         "frame %#lx", (unsigned long)c_frame);
+  CHECK(fegetround() == FE_TOWARDZERO);
   fesetround(FE_TONEAREST);
   ctx_stacks_release();
   return check_done("test_ctx");
