@@ -93,6 +93,13 @@ struct m {
   uint32_t systick;         /* sysp's syscall tick when the call began */
 };
 
+#define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
+#define PROC_STK_MAX 64     /* the same for free stacks */
+#define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
+#define G_UNSTARTED 1u      /* a G's sp before it first runs: it has no stack yet */
+#define PROC_MAXPROCS RT_MAXPROCS
+#define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
+
 /* Each P on lines of its own (HEAP_LINE), its timer heap on its own too:
 ** the owner writes its counters and queues on every switch, while other
 ** Ms read only the heap's next deadline when they go idle. */
@@ -100,8 +107,12 @@ struct m {
 struct proc {
   _Alignas(HEAP_LINE) rt_sp sp; /* the policy's view of this P: must be first */
   proc *idlenext;           /* idle-P list link */
-  rt_g *gfree;              /* dead Gs with their stacks, for reuse */
+  rt_g *gfree;              /* dead Gs (without stacks), for reuse */
   int ngfree;               /* length of gfree */
+  int nstk;                 /* stacks in stk */
+  uintptr_t stk[PROC_STK_MAX]; /* free stacks, the last freed on top: the
+                               next G to start takes the one most likely
+                               still in the cache and TLB (bit 0: no guard) */
   uint64_t goid_next;       /* next G id of this P's batch */
   uint64_t goid_end;        /* end of the batch */
   /* Read by sysmon: state and syscall tick in one word, so that an M
@@ -113,12 +124,6 @@ struct proc {
   _Atomic int64_t sysstart; /* when its current syscall began (rt_now) */
   _Alignas(HEAP_LINE) tmheap tm; /* timers added by Gs that ran here (timer.c) */
 };
-
-#define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
-#define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
-#define G_UNSTARTED 1u      /* bit 0 of a G's sp: not run yet, sp is its stack's top */
-#define PROC_MAXPROCS RT_MAXPROCS
-#define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
 
 #define PW_STATE 3u
 #define PW(tick, st) ((uint64_t)(tick) << 2 | (uint64_t)(st))
@@ -141,6 +146,8 @@ static struct {
   _Atomic int done;         /* main returned: Ms wind down */
   rt_lock gfree_lock;       /* guards gfree */
   rt_g *gfree;              /* dead Gs overflowing the per-P lists */
+  uintptr_t *stkv;          /* free stacks overflowing the per-P caches */
+  size_t nstkv, capstkv;    /* entries used and allocated in stkv */
   rt_lock allg_lock;        /* guards allg */
   rt_g *allg;               /* every G made in this run */
   _Atomic uint64_t goid;    /* G id counter (batches go to Ps) */
@@ -211,10 +218,82 @@ static inline void m_takep(m *mm, proc *p) {
 
 static void g_entry(void *arg);
 
+/* ==== stacks ========================================================= */
+
+/* Stacks belong to Gs only while they run or wait: a G gets one when it
+** first runs, from its P's cache, and gives it back when it dies.  Gs that
+** are made in bulk and die young (spawn, skynet's leaves) thus take turns
+** on the few stacks still in the cache and TLB, instead of each writing a
+** 64 KiB stack of its own that has long left both: on this project's VM
+** the miss to such a page costs 120-430 ns. */
+
+/* P p's cache is empty: refill half of it from the global list, or map a
+** new stack. */
+static uintptr_t stk_refill(proc *p) {
+  if (__atomic_load_n(&S.nstkv, __ATOMIC_RELAXED)) {
+    rt_lock_acquire(&S.gfree_lock);
+    while (S.nstkv && p->nstk < PROC_STK_MAX / 2) p->stk[p->nstk++] = S.stkv[--S.nstkv];
+    rt_lock_release(&S.gfree_lock);
+    if (p->nstk) return p->stk[--p->nstk];
+  }
+  bool guarded = false;
+  char *lo = ctx_stack_alloc(S.stack_size, &guarded);
+  if (!lo)
+    sched_fatal("out of memory: no stack for a new goroutine (%zu KiB)", S.stack_size / 1024);
+  p->sp.cnt[RT_CNT_STACKS]++;
+  return (uintptr_t)lo | !guarded;
+}
+
+/* G g, on P p, is about to run for the first time: gives it a stack and
+** returns where its first frame goes. */
+static char *stk_take(proc *p, rt_g *g) {
+  uintptr_t s = p->nstk ? p->stk[--p->nstk] : stk_refill(p);
+  g->stack_lo = (char *)(s & ~(uintptr_t)1);
+  g->stack_size = S.stack_size;
+  g->guarded = !(s & 1);
+#ifdef RT_ASAN
+  /* A reused stack still carries the previous G's shadow poisoning. */
+  __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
+#endif
+  /* Stacks lie a power of two apart, so their tops would all fall into
+  ** the same cache sets; starting each a different number of lines below
+  ** its top ("colouring") spreads them. */
+  size_t color = (((uintptr_t)g->stack_lo / S.stack_size) % 16) * 128;
+  return (char *)(((uintptr_t)g->stack_lo + g->stack_size - color) & ~(uintptr_t)15);
+}
+
+/* Dead G g's stack goes back to P p's cache (the oldest half of a full
+** cache to the global list). */
+static void stk_put(proc *p, rt_g *g) {
+  if (p->nstk == PROC_STK_MAX) {
+    int half = PROC_STK_MAX / 2;
+    rt_lock_acquire(&S.gfree_lock);
+    if (S.nstkv + half > S.capstkv) {
+      size_t cap = S.capstkv ? 2 * S.capstkv : 256;
+      uintptr_t *v = realloc(S.stkv, cap * sizeof *v);
+      if (!v) sched_fatal("out of memory: no room to keep %zu free stacks", S.nstkv + half);
+      S.stkv = v;
+      S.capstkv = cap;
+    }
+    memcpy(S.stkv + S.nstkv, p->stk, half * sizeof *p->stk);
+    __atomic_store_n(&S.nstkv, S.nstkv + half, __ATOMIC_RELAXED);  /* stk_refill peeks */
+    rt_lock_release(&S.gfree_lock);
+    memmove(p->stk, p->stk + half, (PROC_STK_MAX - half) * sizeof *p->stk);
+    p->nstk -= half;
+  }
+  p->stk[p->nstk++] = (uintptr_t)g->stack_lo | !g->guarded;
+  g->stack_lo = NULL;
+}
+
+/* ==== switching ====================================================== */
+
 /* Switches from the running context, saved into *save, to G `to` or, when
 ** to is NULL, to this M's scheduler context.  `dying`: the old context
 ** never resumes (ASan frees its fake stack). */
 static inline void sw(m *mm, void **save, rt_g *to, bool dying) {
+  void *sp = to ? to->sp : mm->g0sp;
+  bool fresh = (uintptr_t)sp & G_UNSTARTED;
+  if (__builtin_expect(fresh, 0)) sp = stk_take(mm->p, to);
 #ifdef RT_ASAN
   void *fake = NULL;
   __sanitizer_start_switch_fiber(dying ? NULL : &fake, to ? to->stack_lo : mm->g0lo,
@@ -224,9 +303,8 @@ static inline void sw(m *mm, void **save, rt_g *to, bool dying) {
   __tsan_switch_to_fiber(to ? to->tsan_fiber : mm->g0fiber, 0);
 #endif
   (void)dying;
-  void *sp = to ? to->sp : mm->g0sp;
-  if (__builtin_expect((uintptr_t)sp & G_UNSTARTED, 0))
-    rt_ctx_start(save, (char *)sp - G_UNSTARTED, g_entry, to);
+  if (__builtin_expect(fresh, 0))
+    rt_ctx_start(save, sp, g_entry, to);
   else
     rt_ctx_swap(save, sp);
 #ifdef RT_ASAN
@@ -234,8 +312,9 @@ static inline void sw(m *mm, void **save, rt_g *to, bool dying) {
 #endif
 }
 
-/* Hands G g to P p's spare list (its stack stays mapped for reuse). */
+/* Hands dead G g and its stack to P p's spare lists. */
 static void g_recycle(proc *p, rt_g *g) {
+  stk_put(p, g);
   atomic_store_explicit(&g->status, G_IDLE, memory_order_relaxed);
   g->freenext = p->gfree;
   p->gfree = g;
@@ -327,8 +406,6 @@ static inline void g_check_stack(rt_g *g) {
                 "overwritten", g->stack_size / 1024);
 }
 
-/* The running G stops (the caller set mm->act): switch to the policy's
-** next G, or to the scheduler context when there is none. */
 /* Switches from the running G self to next (already picked), or to the
 ** scheduler context when next is NULL; returns once self runs again. */
 static void g_switch(m *mm, rt_g *self, rt_g *next, bool inherit, bool dying) {
@@ -774,8 +851,8 @@ static uint64_t g_newid(proc *p) {
   return p->goid_next++;
 }
 
-/* A G ready to start fn(arg): from P p's spares, the global spares, or a
-** new stack. */
+/* A G ready to start fn(arg), from P p's spares, the global spares, or
+** new.  Its stack comes when it first runs (stk_take). */
 static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   rt_g *g = p->gfree;
   if (!g && __atomic_load_n(&S.gfree, __ATOMIC_RELAXED)) {  /* refill */
@@ -795,16 +872,7 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
     p->ngfree--;
   } else {
     g = calloc(1, sizeof *g);
-    bool guarded = false;
-    char *lo = g ? ctx_stack_alloc(S.stack_size, &guarded) : NULL;
-    if (!lo) {
-      free(g);
-      sched_fatal("out of memory: no stack for a new goroutine (%zu KiB)",
-                  S.stack_size / 1024);
-    }
-    g->stack_lo = lo;
-    g->stack_size = S.stack_size;
-    g->guarded = guarded;
+    if (!g) sched_fatal("out of memory: no room for a new goroutine");
 #ifdef RT_TSAN
     g->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -821,16 +889,7 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   g->param = NULL;
   atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
   atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-#ifdef RT_ASAN
-  /* A reused stack still carries the previous G's shadow poisoning. */
-  __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
-#endif
-  /* Stacks lie a power of two apart, so their tops would all fall into
-  ** the same cache sets; starting each a different number of lines below
-  ** its top ("colouring") spreads them. */
-  size_t color = (((uintptr_t)g->stack_lo / S.stack_size) % 16) * 128;
-  uintptr_t top = ((uintptr_t)g->stack_lo + g->stack_size - color) & ~(uintptr_t)15;
-  g->sp = (void *)(top | G_UNSTARTED);  /* its stack is not touched until it runs */
+  g->sp = (void *)(uintptr_t)G_UNSTARTED;
   p->sp.cnt[RT_CNT_SPAWNS]++;
   return g;
 }
@@ -1244,11 +1303,10 @@ void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *
   rt_lock_acquire(&S.allg_lock);
   for (rt_g *g = S.allg; g; g = g->allnext) {
     int st = atomic_load(&g->status);
-    if (st == G_IDLE || st == G_DEAD) continue;
+    if (st == G_IDLE || st == G_DEAD || !g->stack_lo) continue;  /* no stack yet */
     const char *lo = g == self ? (const char *)&here : g->stop_sp ? g->stop_sp : g->sp;
     if (st == G_RUNNING && g != self && !g->stop_sp) continue;  /* cannot happen stopped */
     const char *hi = g->stack_lo + g->stack_size;
-    if (lo == g->sp && ((uintptr_t)lo & G_UNSTARTED)) lo = hi;  /* nothing on its stack yet */
     fn(lo, hi, arg);
   }
   rt_lock_release(&S.allg_lock);
@@ -1344,6 +1402,7 @@ static void runtime_free(void) {
 #endif
     free(g);
   }
+  free(S.stkv);
   ctx_stacks_release();
   for (int i = 1; i < S.nm; i++) free(S.allm[i]);
   free(S.allm);

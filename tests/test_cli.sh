@@ -149,8 +149,8 @@ json "\"sys_ns\":$N,"
 json '"ops":1000,'
 json '"ns_per_op":[0-9.e+-]+,'
 json "\"maxrss_kb\":$N,"
-C="\"switches\":$N,\"steals\":$N,\"global\":$N,\"spills\":$N,\"parks\":$N,\"wakeups\":$N,\"spawns\":$N,\"idles\":$N,\"preempts\":$N,\"retakes\":$N"
-P="\\[$N(,$N){9}\\]"
+C="\"switches\":$N,\"steals\":$N,\"global\":$N,\"spills\":$N,\"parks\":$N,\"wakeups\":$N,\"spawns\":$N,\"idles\":$N,\"preempts\":$N,\"retakes\":$N,\"stacks\":$N"
+P="\\[$N(,$N){10}\\]"
 json "\"counters\":\\{$C,\"per_p\":\\[$P,$P\\]\\}"
 json '"rev":"[^"]+",'
 json '"host":"[^"]+",'

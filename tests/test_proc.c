@@ -1,5 +1,6 @@
 /*
 ** test_proc.c: the G/M/P core: G ids, counters, rt_run's errors, the
+** stacks (given at first run, never shared by two live Gs), the
 ** stack-overflow report and the deadlock report (the fatal ones in a child
 ** process, with their stderr captured).
 */
@@ -51,6 +52,81 @@ static void test_ids(int procs) {
   }
   CHECK_EQ(spawns, 101);      /* main and its 100 */
   CHECK(switches >= 101);     /* each ran at least once */
+}
+
+/* ---- stacks ----
+** A G gets its stack when it first runs and gives it back when it dies.
+** Many short Gs then share a few stacks; Gs that wait keep theirs: each
+** holder writes a pattern into its frame, waits, and finds it intact. */
+
+#if defined(__SANITIZE_THREAD__)
+enum { ST_SHORT = 2000 };   /* TSan counts each G as a thread, at most 8128 */
+#else
+enum { ST_SHORT = 10000 };
+#endif
+enum { ST_WAITERS = 200, ST_ROUNDS = 3 };
+static rt_waitgroup st_wg, st_up; /* Gs done; waiters started */
+static rt_chan *st_go;          /* waiters block here until main sends */
+static _Atomic int st_bad;      /* waiters whose frame changed while they waited */
+
+static uint64_t st_counter(int procs, int c) {
+  uint64_t cnt[4 * RT_CNT__N], sum = 0;
+  CHECK_EQ(rt_counters(cnt, 4), procs);
+  for (int p = 0; p < procs; p++) sum += cnt[p * RT_CNT__N + c];
+  return sum;
+}
+
+static void st_short(void *arg) { (void)arg; rt_wg_done(&st_wg); }
+
+static void st_waiter(void *arg) {
+  volatile uint64_t frame[64];
+  for (int i = 0; i < 64; i++) frame[i] = (uint64_t)(intptr_t)arg * 64 + (uint64_t)i;
+  rt_wg_done(&st_up);
+  rt_chan_recv(st_go, NULL);
+  for (int i = 0; i < 64; i++)
+    if (frame[i] != (uint64_t)(intptr_t)arg * 64 + (uint64_t)i) {
+      atomic_fetch_add(&st_bad, 1);
+      break;
+    }
+  rt_wg_done(&st_wg);
+}
+
+static void st_main(void *arg) {
+  (void)arg;
+  rt_wg_add(&st_wg, ST_SHORT);  /* none runs before main waits */
+  for (int i = 0; i < ST_SHORT; i++) rt_go(st_short, NULL);
+  rt_wg_wait(&st_wg);
+  st_go = rt_chan_make(0, 0);
+  for (int r = 0; r < ST_ROUNDS; r++) {
+    rt_wg_add(&st_wg, ST_WAITERS);
+    rt_wg_add(&st_up, ST_WAITERS);
+    for (intptr_t i = 0; i < ST_WAITERS; i++) rt_go(st_waiter, (void *)(i + r * ST_WAITERS));
+    rt_wg_wait(&st_up);  /* all have started, none can end: each holds a stack */
+    for (int i = 0; i < ST_WAITERS; i++) rt_chan_send(st_go, NULL);
+    rt_wg_wait(&st_wg);
+  }
+  rt_chan_free(st_go);
+}
+
+static void test_stacks(int procs) {
+  atomic_store(&st_bad, 0);
+  rt_config cfg = { .procs = procs };
+  CHECK_EQ(rt_run(&cfg, st_main, NULL), RT_OK);
+  CHECKF(atomic_load(&st_bad) == 0, "procs=%d: %d waiters found their frame changed", procs,
+         atomic_load(&st_bad));
+  uint64_t stacks = st_counter(procs, RT_CNT_STACKS);
+  /* At one P the short Gs run one after another: main's stack, one for
+  ** the running G, one for the G that dies while the next starts.  Then
+  ** every waiter holds one at once.  More Ps may each cache a few more,
+  ** but nowhere near one per G. */
+  if (procs == 1) {
+    CHECK(stacks >= ST_WAITERS);
+    CHECKF(stacks <= ST_WAITERS + 3, "procs=1: %llu stacks mapped for %d Gs",
+           (unsigned long long)stacks, ST_SHORT + ST_ROUNDS * ST_WAITERS + 1);
+  } else {
+    CHECKF(stacks >= ST_WAITERS && stacks < ST_SHORT / 4, "procs=%d: %llu stacks mapped", procs,
+           (unsigned long long)stacks);
+  }
 }
 
 /* ---- errors from rt_run ---- */
@@ -136,6 +212,7 @@ static void deadlock_child(void) {
 
 int main(void) {
   for (int procs = 1; procs <= 4; procs++) test_ids(procs);
+  for (int procs = 1; procs <= 4; procs *= 2) test_stacks(procs);
   test_errors();
   test_quick_exit();
 

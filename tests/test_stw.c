@@ -41,9 +41,12 @@ static void spinner(void *arg) {
   rt_wg_done(&wg);
 }
 
+static _Atomic int waiters_up;  /* the reader and the waiter have started */
+
 static void blocked_reader(void *arg) {
   (void)arg;
   char c;
+  atomic_fetch_add(&waiters_up, 1);
   rt_syscall_enter();
   CHECK(read(pipefd[0], &c, 1) == 1);
   rt_syscall_exit();
@@ -51,6 +54,7 @@ static void blocked_reader(void *arg) {
 }
 
 static void chan_waiter(void *arg) {
+  atomic_fetch_add(&waiters_up, 1);
   rt_chan_recv(arg, NULL);
   rt_wg_done(&wg);
 }
@@ -59,7 +63,7 @@ typedef struct seen { int n; int found[NSPIN]; } seen;
 
 static void count_stack(const void *lo, const void *hi, void *arg) {
   seen *s = arg;
-  CHECK(lo <= hi);  /* empty for a G not run yet */
+  CHECK(lo < hi);  /* a G not run yet has no stack and is not reported */
   s->n++;
   for (int i = 0; i < NSPIN; i++) {
     const char *x = atomic_load(&spin_local[i]);
@@ -76,11 +80,15 @@ static void stw_main(void *arg) {
   (void)arg;
   rt_chan *c = rt_chan_make(0, 0);
   atomic_store(&stop, 0);
+  atomic_store(&waiters_up, 0);
   rt_wg_add(&wg, NSPIN + 2);
   for (int i = 0; i < NSPIN; i++) rt_go(spinner, (void *)(intptr_t)i);
   rt_go(blocked_reader, NULL);
   rt_go(chan_waiter, c);
-  while (!atomic_load(&spin_local[0]) || !atomic_load(&spin_local[1])) rt_sleep(1000000);
+  /* Each must have started: a G that has not has no stack to report. */
+  while (!atomic_load(&spin_local[0]) || !atomic_load(&spin_local[1]) ||
+         atomic_load(&waiters_up) < 2)
+    rt_sleep(1000000);
   for (int round = 0; round < 50; round++) {
     int64_t ttsp = -1;
     CHECK(rt_stw_start(&ttsp));

@@ -71,7 +71,7 @@ enum { S_N, S_BATCH };
 static const rt_param s_params[] = {
   {"n", RT_PT_INT, 100000, 1, 1e12, NULL, "Gs spawned in total"},
   {"batch", RT_PT_INT, 10000, 1, 1000000, NULL,
-   "Gs spawned before waiting for them (all are alive at once: each has a stack)"},
+   "Gs spawned before waiting for them (all are alive at once; a G has a stack once it runs)"},
 };
 
 /* State shared by a batch of spawned Gs. */

@@ -44,7 +44,9 @@ extern "C" {
   X(SPAWNS,   "spawns")    /* Gs created on this P */                     \
   X(IDLES,    "idles")     /* times this P went idle */                 \
   X(PREEMPTS, "preempts")  /* Gs that yielded here because sysmon asked */ \
-  X(RETAKES,  "retakes")   /* times sysmon took this P from a syscall */
+  X(RETAKES,  "retakes")   /* times sysmon took this P from a syscall */ \
+  X(STACKS,   "stacks")    /* G stacks mapped for this P (a G gets one \
+                              when it first runs; dead Gs' are reused) */
 
 typedef enum rt_counter {
 #define RT_X_(id, name) RT_CNT_##id,

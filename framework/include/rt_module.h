@@ -386,8 +386,8 @@ void rt_stw_end(void);
 ** callee-saved registers it saved, to its top; for the caller, from its
 ** current frame.  A G in a system call is seen from where it entered
 ** rt_syscall_enter: pointers it holds only in registers across the call
-** are not seen.  A G that has not run yet has an empty range (its argument
-** is a root, see rt_gc_roots). */
+** are not seen.  A G that has not run yet has no stack and is not reported
+** (its argument is a root, see rt_gc_roots). */
 void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
 
 /* World stopped, from the stopper: calls fn over the registered roots
