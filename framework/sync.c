@@ -78,16 +78,28 @@ void rt_mutex_unlock(rt_mutex *mu) {
 
 /* ==== WaitGroup ====================================================== */
 
+#define WG_ONE ((uint64_t)1 << 32)  /* one outstanding Done, in wg->state */
+
 void rt_wg_add(rt_waitgroup *wg, int64_t delta) {
-  int64_t v = atomic_fetch_add(&wg->count, delta) + delta;
-  if (v < 0) sched_fatal("sync: negative WaitGroup counter");
-  if (v > 0 || delta == 0) return;
-  /* Reached zero: wake every waiter. */
+  if (delta < -(int64_t)INT32_MAX || delta > INT32_MAX)
+    sched_fatal("sync: WaitGroup delta %lld out of range", (long long)delta);
+  uint64_t step = (uint64_t)delta * WG_ONE;
+  uint64_t s = atomic_fetch_add(&wg->state, step) + step;
+  int32_t v = (int32_t)(uint32_t)(s >> 32);
+  if (v < 0)
+    sched_fatal(delta < 0 ? "sync: negative WaitGroup counter"
+                          : "sync: WaitGroup counter over 2^31 - 1");
+  if (v > 0 || (uint32_t)s == 0) return;  /* nobody to wake: wg is not touched again */
+  /* Reached zero with waiters: each registered under the lock and stays
+  ** queued until woken, so the lock sees them all. */
   rt_lock_acquire(&wg->q.lock);
   waiter *all = wg->q.head;
   wg->q.head = wg->q.tail = NULL;
+  uint64_t n = 0;
+  for (waiter *w = all; w; w = w->next) n++;
+  atomic_fetch_sub(&wg->state, n);
   rt_lock_release(&wg->q.lock);
-  while (all) {
+  while (all) {  /* a woken waiter may free wg: only the records are read */
     waiter *w = all;
     all = w->next;
     sched_ready(w->g);
@@ -97,12 +109,15 @@ void rt_wg_add(rt_waitgroup *wg, int64_t delta) {
 void rt_wg_done(rt_waitgroup *wg) { rt_wg_add(wg, -1); }
 
 void rt_wg_wait(rt_waitgroup *wg) {
-  if (atomic_load(&wg->count) == 0) return;
+  if (atomic_load(&wg->state) < WG_ONE) return;
   rt_lock_acquire(&wg->q.lock);
-  if (atomic_load(&wg->count) == 0) {
-    rt_lock_release(&wg->q.lock);
-    return;
-  }
+  uint64_t s = atomic_load(&wg->state);
+  do {
+    if (s < WG_ONE) {
+      rt_lock_release(&wg->q.lock);
+      return;
+    }
+  } while (!atomic_compare_exchange_weak(&wg->state, &s, s + 1));
   waiter w = { .g = sched_cur() };
   wq_push(&wg->q, &w);
   sched_park(&wg->q.lock, "sync.WaitGroup.Wait");

@@ -489,6 +489,49 @@ static void expect_fatal(void (*child)(void), const char *what) {
   CHECKF(strstr(err, what) && strstr(err, "goroutine"), "want '%s', stderr: %s", what, err);
 }
 
+/* ==== a WaitGroup may be freed once Wait returns ====================
+** The Done that ends the count once locked the WaitGroup after the
+** decrement, to wake waiters: a Wait that saw zero could return and its
+** caller reuse the memory meanwhile (TSan caught it in test_netpoll).
+** Here the WaitGroup lives on main's stack; after Wait it is cleared and
+** given a sentinel, and once the doner has finished (it says so over a channel,
+** after Done returned) the sentinel must still be there. */
+
+#define WGF_ROUNDS 3000
+static rt_chan *wgf_out;
+static _Atomic int wgf_going;  /* the doner is about to call Done */
+static void *const wgf_mark = (void *)&wgf_out;
+
+static void wgf_doner(void *arg) {
+  atomic_store(&wgf_going, 1);
+  rt_wg_done(arg);
+  rt_chan_send(wgf_out, NULL);
+}
+
+static void wgf_main(void *arg) {
+  (void)arg;
+  wgf_out = rt_chan_make(0, 1);
+  int spoiled = 0;
+  for (int round = 0; round < WGF_ROUNDS; round++) {
+    rt_waitgroup wg = {0};
+    rt_wg_add(&wg, 1);
+    atomic_store(&wgf_going, 0);
+    rt_go(wgf_doner, &wg);
+    /* Wait right as the Done happens (on another P), or after it. */
+    while (round % 2 && !atomic_load(&wgf_going)) rt_yield();
+    rt_wg_wait(&wg);
+    rt_waitgroup want;
+    memset(&want, 0, sizeof want);
+    want.q.tail = wgf_mark;
+    memcpy(&wg, &want, sizeof wg);
+    rt_chan_recv(wgf_out, NULL);
+    if (memcmp(&wg, &want, sizeof wg)) spoiled++;
+  }
+  CHECKF(spoiled == 0, "%d of %d WaitGroups written after their Wait returned", spoiled,
+         WGF_ROUNDS);
+  rt_chan_free(wgf_out);
+}
+
 int main(void) {
   for (int procs = 1; procs <= 2; procs++) {
     run(procs, rv_main, NULL);
@@ -500,6 +543,7 @@ int main(void) {
     }
     run(procs, zero_main, NULL);
     run(procs, mu_main, NULL);
+    run(procs, wgf_main, NULL);
   }
   expect_fatal(c_close_closed, "close of closed channel");
   expect_fatal(c_close_nil, "close of nil channel");

@@ -450,11 +450,16 @@ bool rt_mutex_trylock(rt_mutex *mu);
 void rt_mutex_unlock(rt_mutex *mu); /* fatal if not locked */
 
 typedef struct rt_waitgroup {
-  _Atomic int64_t count;  /* outstanding Done calls */
+  _Atomic uint64_t state; /* outstanding Done calls << 32 | Gs in Wait (one
+                             word, so that the Done that ends the count
+                             knows whether anyone waits: when nobody does,
+                             it touches the WaitGroup no more, and a Wait
+                             that sees zero may free it at once) */
   rt_waitq q;             /* Gs parked in Wait */
 } rt_waitgroup;
 
-void rt_wg_add(rt_waitgroup *wg, int64_t delta); /* fatal below zero */
+/* As Go's: the count stays in [0, 2^31); below zero is fatal. */
+void rt_wg_add(rt_waitgroup *wg, int64_t delta);
 void rt_wg_done(rt_waitgroup *wg);
 void rt_wg_wait(rt_waitgroup *wg);
 
