@@ -11,16 +11,22 @@
 ** object (the allocator's base_of: interior pointers count) keeps that
 ** object and, unless it was allocated RT_AF_NOSCAN, gets it scanned in
 ** turn.  Each object's mark byte (the allocator's mark_of) holds two bits:
-** MS_MARK for this cycle and MS_NOSCAN, set at allocation.  The grey set
-** is an explicit stack, not recursion, so a long list cannot overflow the
-** G's stack; should it fail to grow, every marked object is scanned again
-** until nothing new is marked.  The mark loop calls the allocator's find
-** directly (rt_heap_finder): base, size and mark byte in one look-up.
-** Sweeping is the allocator's (rt_heap_sweep, world stopped): unmarked
-** objects are freed, the marks of the others cleared.
+** MS_MARK for this cycle and MS_NOSCAN, set at allocation.  The mark loop
+** calls the allocator's find directly (rt_heap_finder): base, size and
+** mark byte in one look-up.
 **
-** Not yet here: marking on every P at once (the parallel mark the issue
-** asks for) and lazy sweeping; both change the pause, not what is freed.
+** Marking runs on every M that stopped with its P (rt_stw_parallel): the
+** stopper scans the roots, and all drain the grey objects through the
+** framework's shared mark queue (rt_gcw, Go's gcWork), so a long list
+** cannot overflow a stack and idle workers take buffers from busy ones.
+** A mark byte is set with a plain (relaxed atomic) store: two workers
+** reaching one object at once may both scan it, which is harmless.  Should a grey buffer fail to
+** be allocated, every marked object is scanned again until nothing new is
+** marked.  Sweeping is the allocator's (rt_heap_sweep, by the stopper):
+** unmarked objects are freed, the marks of the others cleared.
+**
+** Not yet here: lazy sweeping and a parallel sweep; both change the
+** pause, not what is freed.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -43,26 +49,26 @@ typedef struct ms_p {
   int64_t pending;            /* bytes since the last flush */
 } ms_p;
 
-/* A grey object: where it starts and how many bytes to scan. */
-typedef struct ms_grey {
-  const char *base;           /* its first byte */
-  size_t size;                /* its usable bytes */
-} ms_grey;
-
 /* Shared. */
 typedef struct ms_shared {
   _Atomic int64_t since;      /* bytes allocated since the last cycle */
   _Atomic int64_t budget;     /* bytes allowed before the next one */
   _Atomic int collecting;     /* a cycle is under way */
   int64_t live;               /* live bytes the last cycle left */
-  ms_grey *stack;             /* the grey objects (world stopped: the
-                                 stopper's alone) */
-  size_t n, cap;              /* used, room */
+  rt_markq *mq;               /* the grey objects, shared by the workers */
+  bool rescan;                /* this drain starts from every marked object,
+                                 not the roots (a grey buffer was lost) */
+  _Atomic int64_t mark_ns;    /* marking time, summed over the workers */
   uintptr_t lo, hi;           /* the heap's bounds (rt_heap_bounds) */
   rt_heap_find_fn find;       /* the heap's find (rt_heap_finder) */
   rt_ap *fap;                 /* the view to pass it */
-  bool oom;                   /* the grey stack could not grow */
 } ms_shared;
+
+/* One worker of a parallel mark. */
+typedef struct ms_worker {
+  ms_shared *s;               /* the collector */
+  rt_gcw w;                   /* its grey buffers */
+} ms_worker;
 
 static int ms_init(rt_gp *p) {
   ms_shared *s = p->shared;
@@ -70,6 +76,8 @@ static int ms_init(rt_gp *p) {
     atomic_store(&s->budget, MS_MIN_HEAP);
     rt_heap_bounds(&s->lo, &s->hi);
     s->find = rt_heap_finder(&s->fap);
+    s->mq = rt_markq_new(p->nprocs);
+    if (!s->mq) return RT_ENOMEM;
   }
   return RT_OK;
 }
@@ -77,54 +85,67 @@ static int ms_init(rt_gp *p) {
 static void ms_fini(rt_gp *p) {
   ms_shared *s = p->shared;
   if (p->id != 0) return;
-  free(s->stack);
-  s->stack = NULL;
+  rt_markq_free(s->mq);
+  s->mq = NULL;
 }
 
 /* v may point into a live object: mark it, grey unless pointer-free. */
-static inline void ms_mark(ms_shared *s, const void *v) {
+static inline void ms_mark(ms_worker *k, const void *v) {
+  ms_shared *s = k->s;
   if ((uintptr_t)v - s->lo >= s->hi - s->lo) return;  /* NULL, numbers, stacks */
   size_t size;
   uint8_t *m;
   const char *base = s->find(s->fap, v, &size, &m);
-  if (!base || (*m & MS_MARK)) return;
-  *m |= MS_MARK;
-  if (*m & MS_NOSCAN) return;
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 4096;
-    ms_grey *st = realloc(s->stack, cap * sizeof *st);
-    if (!st) {  /* cannot grey it: keep the objects it points to by rescanning later */
-      s->oom = true;
-      return;
-    }
-    s->stack = st;
-    s->cap = cap;
-  }
-  s->stack[s->n++] = (ms_grey){base, size};
+  if (!base) return;
+  uint8_t old = __atomic_load_n(m, __ATOMIC_RELAXED);
+  if (old & MS_MARK) return;
+  /* A store, not an atomic or: two workers that both find the object
+  ** unmarked store the same byte and both grey it, and the second scan
+  ** finds everything marked.  Rare, and cheaper than a locked
+  ** instruction per object (Boehm's mark bytes rest on the same fact). */
+  __atomic_store_n(m, old | MS_MARK, __ATOMIC_RELAXED);
+  if (!(old & MS_NOSCAN)) rt_gcw_put(&k->w, base, size);
 }
 
 /* Reads every word in range, stacks included: under AddressSanitizer
 ** that means their redzones, which only a conservative scan may read. */
 __attribute__((no_sanitize("address")))
 static void ms_scan(const void *lo, const void *hi, void *arg) {
-  ms_shared *s = arg;
+  ms_worker *k = arg;
   uintptr_t a = ((uintptr_t)lo + sizeof(void *) - 1) & ~(uintptr_t)(sizeof(void *) - 1);
   for (const void *const *w = (const void *const *)a; (const void *)(w + 1) <= hi; w++)
-    ms_mark(s, *w);
+    ms_mark(k, *w);
 }
 
-static void ms_drain(ms_shared *s) {
-  while (s->n) {
-    ms_grey g = s->stack[--s->n];
-    ms_scan(g.base, g.base + g.size, s);
-  }
-}
-
-/* After the grey stack could not grow: every marked object that may hold
+/* After a grey buffer was lost: every marked object that may hold
 ** pointers is scanned again, which greys what the lost entries held. */
 static void ms_rescan1(void *base, size_t size, void *arg) {
   if ((*rt_heap_mark_of(base) & (MS_MARK | MS_NOSCAN)) == MS_MARK)
     ms_scan(base, (char *)base + size, arg);
+}
+
+/* One worker's part of a mark (rt_stw_parallel): the stopper starts it
+** from the roots (or, after a loss, every marked object), then all drain. */
+static void ms_work(int worker, int nworkers, void *arg) {
+  ms_shared *s = arg;
+  int64_t t0 = rt_now();
+  ms_worker k = {.s = s};
+  rt_gcw_init(&k.w, s->mq);
+  if (worker == 0) {
+    if (s->rescan) {
+      rt_heap_walk(ms_rescan1, &k);
+    } else {
+      rt_stw_stacks(ms_scan, &k);
+      rt_gc_roots(ms_scan, &k);
+    }
+  }
+  rt_grey g;
+  for (unsigned n = 1; rt_gcw_get(&k.w, &g); n++) {
+    ms_scan(g.base, g.base + g.size, &k);
+    if (nworkers > 1 && n % 64 == 0) rt_gcw_balance(&k.w);
+  }
+  rt_gcw_fini(&k.w);
+  atomic_fetch_add(&s->mark_ns, rt_now() - t0);
 }
 
 static void ms_collect(rt_gp *p, int reason) {
@@ -132,18 +153,14 @@ static void ms_collect(rt_gp *p, int reason) {
   ms_shared *s = p->shared;
   rt_gccycle c = {.pause_start = rt_now()};
   if (!rt_stw_start(&c.ttsp_ns)) return;  /* another G collected meanwhile */
-  int64_t t0 = rt_now();
   c.heap_before = s->live + atomic_load(&s->since);
-  s->n = 0;
-  s->oom = false;
-  rt_stw_stacks(ms_scan, s);
-  rt_gc_roots(ms_scan, s);
-  ms_drain(s);
-  while (s->oom) {
-    s->oom = false;
-    rt_heap_walk(ms_rescan1, s);
-    ms_drain(s);
-  }
+  atomic_store(&s->mark_ns, 0);
+  s->rescan = false;
+  do {
+    rt_markq_reset(s->mq, rt_stw_workers());
+    rt_stw_parallel(ms_work, s);
+    s->rescan = true;
+  } while (rt_markq_lost(s->mq));
   int64_t t1 = rt_now();
   rt_heap_sweep(MS_MARK, &s->live);
   int64_t t2 = rt_now();
@@ -151,7 +168,7 @@ static void ms_collect(rt_gp *p, int reason) {
   if (goal < MS_MIN_HEAP) goal = MS_MIN_HEAP;
   atomic_store(&s->budget, goal - s->live);
   atomic_store(&s->since, 0);
-  c.mark_ns = t1 - t0;
+  c.mark_ns = atomic_load(&s->mark_ns);
   c.sweep_ns = t2 - t1;
   c.heap_after = s->live;
   c.heap_goal = goal;

@@ -170,9 +170,16 @@ static struct {
   _Atomic(m *) stw_owner;   /* its M: the one M a request does not stop */
   rt_lock stw_lock;         /* orders a parker's look at gcwaiting and its
                                count with a round's start and end */
-  _Atomic uint32_t stw_epoch; /* futex word: bumped by each restart; a parked
-                               M waits for a bump, not for gcwaiting to read
-                               0, which the next stop may set again first */
+  _Atomic uint32_t stw_epoch; /* bumped by each restart; a parked M waits
+                               for a bump, not for gcwaiting to read 0,
+                               which the next stop may set again first */
+  _Atomic uint32_t stw_seq; /* futex word parked Ms sleep on: bumped by each
+                               restart and each rt_stw_parallel call */
+  void (*stw_fn)(int, int, void *); /* the call rt_stw_parallel posts */
+  void *stw_arg;            /* its argument */
+  int stw_nw;               /* its workers, the stopper included */
+  _Atomic int stw_next;     /* the next worker number a parked M claims */
+  _Atomic uint32_t stw_left; /* futex word: parked Ms still in the call */
   bool running;             /* a runtime is up in this process */
   uint64_t *last_cnt;       /* counters of the last run, per P */
   int last_nprocs;          /* number of Ps of the last run */
@@ -641,13 +648,24 @@ static void m_stw_park(m *mm) {
     return;
   }
   uint32_t epoch = atomic_load(&S.stw_epoch);  /* this round's: its end bumps it */
+  uint32_t seq = atomic_load(&S.stw_seq);
   p_state(p, mm, P_STOP);
   if (atomic_fetch_sub(&S.stopwait, 1) == 1) {
     atomic_store(&S.stopnote, 1);
     lock_futex_wake(&S.stopnote, 1);
   }
   rt_lock_release(&S.stw_lock);
-  while (atomic_load(&S.stw_epoch) == epoch) lock_futex_wait(&S.stw_epoch, epoch);
+  /* Each bump of seq is the restart or a call this M was counted for
+  ** (rt_stw_parallel waits for them all before it can post another). */
+  for (;;) {
+    uint32_t now;
+    while ((now = atomic_load(&S.stw_seq)) == seq) lock_futex_wait(&S.stw_seq, seq);
+    seq = now;
+    if (atomic_load(&S.stw_epoch) != epoch) break;
+    int id = atomic_fetch_add(&S.stw_next, 1);
+    S.stw_fn(id, S.stw_nw, S.stw_arg);
+    if (atomic_fetch_sub(&S.stw_left, 1) == 1) lock_futex_wake(&S.stw_left, 1);
+  }
   p_state(p, mm, P_RUNNING);
 }
 
@@ -1289,11 +1307,80 @@ void rt_stw_end(void) {
   rt_lock_acquire(&S.stw_lock);
   atomic_store(&S.gcwaiting, 0);
   atomic_fetch_add(&S.stw_epoch, 1);
+  atomic_fetch_add(&S.stw_seq, 1);
   rt_lock_release(&S.stw_lock);
   atomic_store(&S.stw_owner, NULL);  /* after: a request seen now finds no stop */
-  lock_futex_wake(&S.stw_epoch, INT32_MAX);
+  lock_futex_wake(&S.stw_seq, INT32_MAX);
   atomic_store(&S.stw_busy, 0);
   for (int i = 0; i < n; i++) handoff(own[i]);
+}
+
+/* The stopper lends the Ps it holds (idle ones, or taken from system
+** calls) to Ms, idle or new, which stop with them in m_stw_park and so
+** help rt_stw_parallel: without them a program on one G marks on one
+** thread however many Ps it has (Go runs mark workers on idle Ps too).
+** Waits until every lent P has stopped again; after the restart those Ms
+** find no work and go idle as usual. */
+static void stw_lend(m *self) {
+  proc *lend[PROC_MAXPROCS];
+  m *wake[PROC_MAXPROCS];
+  int n = 0, nw = 0;
+  for (int i = 0; i < S.nprocs; i++) {
+    proc *p = &S.ps[i];
+    if (p != self->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && !atomic_load(&p->mp))
+      lend[n++] = p;
+  }
+  if (!n) return;
+  atomic_store(&S.stopnote, 0);
+  atomic_store(&S.stopwait, n);  /* m_stw_park counts each down */
+  rt_lock_acquire(&S.idle);
+  for (int i = 0; i < n; i++) {
+    m *w = S.midle;
+    if (w) {
+      S.midle = w->idlenext;
+      wake[nw++] = w;
+      lend[nw - 1] = lend[i];
+    } else if (S.nm >= S.opts.max_threads || !m_new(lend[i], false)) {
+      atomic_fetch_sub(&S.stopwait, 1);  /* no M for it: it stays the stopper's */
+    }
+  }
+  rt_lock_release(&S.idle);
+  for (int i = 0; i < nw; i++) m_wakeup(wake[i], lend[i], false);
+  while (atomic_load(&S.stopwait) > 0) lock_futex_wait_ns(&S.stopnote, 0, 50000);
+}
+
+/* The Ms waiting in m_stw_park with their Ps, for the stopper. */
+static int stw_helpers(const char *who) {
+  m *mm = cur_m();
+  if (!mm || atomic_load(&S.stw_owner) != mm)
+    sched_fatal("%s called without the world stopped by this G", who);
+  stw_lend(mm);
+  int helpers = 0;
+  for (int i = 0; i < S.nprocs; i++) {
+    proc *p = &S.ps[i];
+    if (p != mm->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && atomic_load(&p->mp))
+      helpers++;
+  }
+  return helpers;
+}
+
+int rt_stw_workers(void) { return stw_helpers("rt_stw_workers") + 1; }
+
+int rt_stw_parallel(void (*fn)(int worker, int nworkers, void *arg), void *arg) {
+  int helpers = stw_helpers("rt_stw_parallel");
+  if (helpers) {
+    S.stw_fn = fn;
+    S.stw_arg = arg;
+    S.stw_nw = helpers + 1;
+    atomic_store(&S.stw_next, 1);
+    atomic_store(&S.stw_left, (uint32_t)helpers);
+    atomic_fetch_add(&S.stw_seq, 1);
+    lock_futex_wake(&S.stw_seq, INT32_MAX);
+  }
+  fn(0, helpers + 1, arg);
+  for (uint32_t left; (left = atomic_load(&S.stw_left)) != 0;)
+    lock_futex_wait(&S.stw_left, left);
+  return helpers + 1;
 }
 
 void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {

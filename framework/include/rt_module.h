@@ -390,6 +390,73 @@ void rt_stw_end(void);
 ** (its argument is a root, see rt_gc_roots). */
 void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
 
+/* World stopped, from the stopper: runs fn(worker, nworkers, arg) at once
+** on the stopper (worker 0) and on every M that stopped holding its P
+** (workers 1 .. nworkers-1; Ps that were idle or in a system call have no
+** M to lend), each on the stack it stopped on; returns nworkers once every
+** call has returned.  fn must not park, allocate, or stop the world. */
+int rt_stw_parallel(void (*fn)(int worker, int nworkers, void *arg), void *arg);
+/* World stopped, from the stopper: the nworkers rt_stw_parallel would use. */
+int rt_stw_workers(void);
+
+/* Mark work shared by the workers of a parallel mark, in the manner of
+** Go's gcWork: each worker pushes and pops grey objects on buffers of its
+** own, without locks; a full buffer goes to the queue's shared list, from
+** which a worker that ran dry takes one; rt_gcw_balance hands out half of
+** a worker's buffer when others wait and nothing is shared.  rt_gcw_get
+** returns false only when every worker is out of work: the mark is done.
+** Out of memory for a buffer, rt_gcw_put drops the object and the queue
+** remembers it (rt_markq_lost): the collector must rescan marked objects. */
+typedef struct rt_grey {
+  const char *base;          /* the object's first byte */
+  size_t size;               /* bytes to scan */
+} rt_grey;
+
+#define RT_WBUF_N 254
+typedef struct rt_wbuf {
+  struct rt_wbuf *next;      /* on the queue's full or empty list */
+  size_t n;                  /* entries used */
+  rt_grey e[RT_WBUF_N];      /* the entries, a stack */
+} rt_wbuf;
+
+typedef struct rt_markq rt_markq;  /* the shared lists; one per collector */
+
+typedef struct rt_gcw {
+  rt_wbuf *cur;              /* pushes and pops go here */
+  rt_wbuf *alt;              /* swapped with cur before going to the queue,
+                                so a worker at a buffer's edge does not
+                                move a buffer on every push and pop */
+  rt_markq *q;               /* the queue it shares with */
+} rt_gcw;
+
+/* A queue with two buffers for each of up to maxworkers workers made
+** ahead, so rt_gcw_init cannot fail; NULL when out of memory. */
+rt_markq *rt_markq_new(int maxworkers);
+void rt_markq_free(rt_markq *q);
+/* Before a parallel drain, from one thread: nworkers (<= maxworkers) will
+** take part, each with rt_gcw_init first and rt_gcw_fini last. */
+void rt_markq_reset(rt_markq *q, int nworkers);
+/* Whether an object was dropped since the last reset. */
+bool rt_markq_lost(rt_markq *q);
+/* A worker's buffers: init before its first put, fini after its last get
+** (both buffers empty then) or to discard what is left. */
+void rt_gcw_init(rt_gcw *w, rt_markq *q);
+void rt_gcw_fini(rt_gcw *w);
+bool rt_gcw_flush(rt_gcw *w);          /* cur is full: out of line */
+bool rt_gcw_refill(rt_gcw *w);         /* cur is empty: out of line, may wait */
+void rt_gcw_balance(rt_gcw *w);        /* call every few dozen gets */
+
+static inline void rt_gcw_put(rt_gcw *w, const char *base, size_t size) {
+  if (w->cur->n == RT_WBUF_N && !rt_gcw_flush(w)) return;
+  w->cur->e[w->cur->n++] = (rt_grey){base, size};
+}
+
+static inline bool rt_gcw_get(rt_gcw *w, rt_grey *g) {
+  if (w->cur->n == 0 && !rt_gcw_refill(w)) return false;
+  *g = w->cur->e[--w->cur->n];
+  return true;
+}
+
 /* World stopped, from the stopper: calls fn over the registered roots
 ** (rt_gc_root_add) and the runtime's own places that hold the program's
 ** values: the buffers of channels with pointer-sized elements and each
