@@ -298,9 +298,11 @@ const char *rt_gc_stats(rt_gcstats *out) {
 }
 
 /* RTLAB_GCTRACE=1: one line per cycle on stderr, in the spirit of Go's
-** gctrace: cycle, time since the start, the pause and what it held
-** (time to safe point, mark, sweep), the heap before -> after -> goal,
-** and Ps. */
+** gctrace: cycle, time since the start, the collector's share of the CPU
+** since the start (a pause holds every P, so its share is its share of the
+** wall time, as Go counts stop-the-world phases), the pause and what it
+** held (time to safe point, mark summed over the workers, sweep), the heap
+** before -> after -> goal, and Ps. */
 static void gc_trace(const rt_gccycle *c) {
   static int on = -1;
   if (on < 0) {
@@ -308,10 +310,12 @@ static void gc_trace(const rt_gccycle *c) {
     on = e && *e && strcmp(e, "0") != 0;
   }
   if (!on) return;
+  int64_t since = c->pause_end - GC.t_start;
   fprintf(stderr,
-          "gc %llu @%.3fs: pause %.3f ms (ttsp %.3f, mark %.3f, sweep %.3f), "
+          "gc %llu @%.3fs %.0f%%: pause %.3f ms (ttsp %.3f, mark %.3f, sweep %.3f), "
           "%lld -> %lld -> %lld KiB, %d P\n",
           (unsigned long long)GC.st.cycles, (double)(c->pause_start - GC.t_start) / 1e9,
+          since > 0 ? 100.0 * (double)GC.st.pause_total_ns / (double)since : 0.0,
           (double)(c->pause_end - c->pause_start) / 1e6, (double)c->ttsp_ns / 1e6,
           (double)c->mark_ns / 1e6, (double)c->sweep_ns / 1e6,
           (long long)(c->heap_before / 1024), (long long)(c->heap_after / 1024),

@@ -167,4 +167,14 @@ fi
 expect 2 trial --workload yield --sched "$MODDIR/regmod_ok.so,dpeth=3"
 has err "sched 'regtest': unknown parameter 'dpeth' (allowed: depth, ratio, fast, order)"
 
+# ---- RTLAB_GCTRACE: one line per cycle, Go's gctrace in spirit ----
+export RTLAB_GCTRACE=1
+expect 0 trial --workload binarytrees,depth=14 --gc marksweep --alloc segregated --procs 2
+unset RTLAB_GCTRACE
+grep -qE '^gc 1 @[0-9]+\.[0-9]{3}s [0-9]+%: pause [0-9.]+ ms \(ttsp [0-9.]+, mark [0-9.]+, sweep [0-9.]+\), [0-9]+ -> [0-9]+ -> [0-9]+ KiB, 2 P$' "$TMP/err" ||
+  fail "no gctrace line for cycle 1 in: $(head -c 600 "$TMP/err")"
+[ "$(grep -c '^gc [0-9]* @' "$TMP/err")" -ge 2 ] || fail "fewer than 2 gctrace lines: $(head -c 600 "$TMP/err")"
+expect 0 trial --workload binarytrees,depth=14 --gc marksweep --alloc segregated
+lacks err "gc 1 @"
+
 finish test_cli
