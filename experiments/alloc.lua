@@ -29,7 +29,7 @@ return rtlab.experiment {
   matrix = {
     alloc = { "system", "jemalloc", "mimalloc", "tcmalloc", "segregated", "first_fit", "next_fit",
               "best_fit", { "next_fit", order = "lifo" },
-              { "first_fit", cache = 64 }, { "best_fit", cache = 64 } },
+              { "first_fit", cache = 64 }, { "next_fit", cache = 64 }, { "best_fit", cache = 64 } },
     procs = { 1, 2 },
   },
   baseline = { alloc = "system" },

@@ -59,7 +59,7 @@ expect 2 trial
 has err "rtlab trial: --workload is required"
 has err "usage: rtlab trial"
 expect 2 trial --workload foo
-has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, timers, hog, syscall, echo, fault)"
+has err "rtlab trial: unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, roots, mutate, timers, hog, syscall, echo, fault)"
 expect 2 trial --workload yield,m=3
 has err "rtlab trial: workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 expect 2 trial --workload skynet,n=500

@@ -49,7 +49,7 @@ bad 9 "procs = { 1, 2 }" "procz = { 1, 2 }" \
   "unknown setting 'procz' (allowed: sched, alloc, gc, procs, stack, placement, topology, runtime)"
 bad 9 "procs = { 1, 2 }" "procs = 2" "an axis is a list of values, e.g. procs = { 1, 2 }"
 bad 6 '"yield", n = 1000' '"yeld", n = 1000' \
-  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, timers, hog, syscall, echo, fault"
+  "unknown workload 'yeld' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, roots, mutate, timers, hog, syscall, echo, fault"
 bad 6 '"yield", n = 1000' '"yield", m = 1000' \
   "workload 'yield': unknown parameter 'm' (allowed: n, gs)"
 bad 11 '"none"' '"nun"' "placement: unknown value 'nun' (allowed: none|compact|scatter|numa)"

@@ -15,7 +15,7 @@
 static char err[1024];
 
 static void test_table(void) {
-  CHECK_EQ(wl_count(), 19);
+  CHECK_EQ(wl_count(), 21);
   CHECK(wl_at(-1) == NULL);
   CHECK(wl_at(wl_count()) == NULL);
   CHECK(wl_find("nope") == NULL);
@@ -56,7 +56,7 @@ static void test_resolve(void) {
 
   CHECK_EQ(wl_resolve("foo", &w, v, err, sizeof err), RT_ENOENT);
   CHECK(w == NULL);
-  CHECK_STR(err, "unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, timers, hog, syscall, echo, fault)");
+  CHECK_STR(err, "unknown workload 'foo' (allowed: yield, spawn, skynet, pingpong, chanbuf, pipeline, churn, frag, large, larson, xmalloc, binarytrees, gcbench, lru, roots, mutate, timers, hog, syscall, echo, fault)");
   CHECK_EQ(wl_resolve("yiel,n=3", &w, v, err, sizeof err), RT_ENOENT);
   CHECK(strstr(err, "unknown workload 'yiel'") == err);
   CHECK_EQ(wl_resolve("skynet,n=500", &w, v, err, sizeof err), RT_EINVAL);

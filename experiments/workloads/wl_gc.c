@@ -28,6 +28,22 @@
 **                {p50_ns, p99_ns, max_ns}: pauses show in the tail.
 **                ops = requests.
 **
+**   roots        gs Gs, each `depth` frames deep, every frame holding the
+**                only pointer to an object of its own, allocate garbage
+**                (yielding every 64 allocations, so every G is deep when a
+**                collection comes): the cost of scanning many deep stacks,
+**                and a check that no object held only from a stack frame
+**                is freed.  ops = garbage allocations.
+**
+**   mutate       gs Gs rewire one shared graph (a registered root table
+**                of `nodes` nodes, four edges each): each G owns a slice
+**                of the table and rewires the edges of its nodes to any
+**                node, and now and then replaces one of its nodes by a
+**                copy (the old one lives on while an edge holds it), so
+**                pointers cross Ps while they change: the write
+**                barrier's workload.  At the end every node reachable
+**                within two edges must hold its checksum.  ops = changes.
+**
 ** None of them ever calls rt_free: reclaiming garbage is the collector's
 ** job (with `none`, the baseline, the heap only grows).  Every store of a
 ** heap pointer into an object goes through rt_store_ptr, the pointer
@@ -368,4 +384,218 @@ static int r_run(const rt_pval *v, uint64_t *ops, char *err, size_t errlen) {
 const wl_desc wl_lru = {
   "lru", "fixed-size LRU cache under random keys: a mutated long-lived heap; latency per request",
   r_params, 4, NULL, r_run,
+};
+
+/* ==== roots ========================================================== */
+
+enum { O_N, O_GS, O_DEPTH };
+static const rt_param o_params[] = {
+  {"n", RT_PT_INT, 2000000, 1, 1e10, NULL, "garbage objects allocated in all"},
+  {"gs", RT_PT_INT, 64, 1, 10000, NULL, "Gs, each with a deep stack"},
+  {"depth", RT_PT_INT, 64, 1, 500, NULL, "frames per G, each holding one object"},
+};
+
+/* An object only a stack frame holds. */
+typedef struct o_obj {
+  uint64_t id;             /* its G and frame */
+  uint64_t check;          /* o_mix(id): wrong if it was freed and reused */
+  char pad[32];            /* a typical small object */
+} o_obj;
+
+typedef struct o_g {
+  int64_t churn;           /* garbage objects this G allocates */
+  int depth;               /* its frames */
+  uint64_t id;             /* its number */
+  int64_t bad, oom;        /* objects found changed; allocations refused */
+  rt_waitgroup *wg;
+  char pad[64];            /* Gs on other Ps write their own line */
+} o_g;
+
+static uint64_t o_mix(uint64_t x) {  /* splitmix64's finaliser */
+  x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27; x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* The bottom frame: garbage, with yields. */
+static __attribute__((noinline)) void o_churn(o_g *g) {
+  for (int64_t i = 0; i < g->churn; i++) {
+    o_obj *x = rt_alloc(sizeof *x, RT_AF_NOSCAN);
+    if (!x) {
+      g->oom++;
+      continue;
+    }
+    x->id = (uint64_t)i;
+    if (i % 64 == 63) rt_yield();
+  }
+}
+
+/* Frame d: its own object, live across the frames below. */
+static __attribute__((noinline)) void o_frame(o_g *g, int d) {
+  o_obj *o = rt_alloc(sizeof *o, RT_AF_NOSCAN);
+  if (!o) {
+    g->oom++;
+    return;
+  }
+  o->id = g->id << 16 | (uint64_t)d;
+  o->check = o_mix(o->id);
+  if (d == 0)
+    o_churn(g);
+  else
+    o_frame(g, d - 1);
+  if (o->check != o_mix(o->id) || o->id != (g->id << 16 | (uint64_t)d)) g->bad++;
+}
+
+static void o_body(void *arg) {
+  o_g *g = arg;
+  o_frame(g, g->depth - 1);
+  rt_wg_done(g->wg);
+}
+
+static int o_run(const rt_pval *v, uint64_t *ops, char *err, size_t errlen) {
+  int64_t n = v[O_N].i, gs = v[O_GS].i;
+  o_g *g = calloc((size_t)gs, sizeof *g);
+  if (!g) {
+    snprintf(err, errlen, "roots: out of memory for %lld Gs", (long long)gs);
+    return 1;
+  }
+  rt_waitgroup wg = {0};
+  rt_wg_add(&wg, gs);
+  for (int64_t i = 0; i < gs; i++) {
+    g[i] = (o_g){.churn = n / gs + (i < n % gs), .depth = (int)v[O_DEPTH].i,
+                 .id = (uint64_t)i, .wg = &wg};
+    rt_go(o_body, &g[i]);
+  }
+  rt_wg_wait(&wg);
+  int64_t bad = 0, oom = 0;
+  for (int64_t i = 0; i < gs; i++) bad += g[i].bad, oom += g[i].oom;
+  free(g);
+  *ops = (uint64_t)n;
+  if (oom) return snprintf(err, errlen, "roots: %lld allocations refused", (long long)oom), 1;
+  if (bad)
+    return snprintf(err, errlen, "roots: %lld objects held by stack frames changed under them",
+                    (long long)bad), 1;
+  return 0;
+}
+
+const wl_desc wl_roots = {
+  "roots", "many Gs with deep stacks, each frame holding an object, allocating garbage",
+  o_params, 3, NULL, o_run,
+};
+
+/* ==== mutate ========================================================= */
+
+enum { M_N, M_GS, M_NODES, M_REPLACE };
+static const rt_param m_params[] = {
+  {"n", RT_PT_INT, 4000000, 1, 1e11, NULL, "changes in all (edge rewirings and replacements)"},
+  {"gs", RT_PT_INT, 4, 1, 1000, NULL, "Gs, each owning a slice of the table"},
+  {"nodes", RT_PT_INT, 100000, 2, 1e8, NULL, "nodes in the root table"},
+  {"replace", RT_PT_INT, 25, 0, 100, NULL, "percent of changes that replace a node by a copy"},
+};
+
+#define M_EDGES 4
+
+typedef struct m_node {
+  struct m_node *e[M_EDGES]; /* edges, to any node (NULL at first) */
+  uint64_t id;               /* unique */
+  uint64_t check;            /* o_mix(id) */
+} m_node;
+
+typedef struct m_g {
+  m_node **table;          /* the shared root table */
+  int64_t lo, hi;          /* this G's slice of it */
+  int64_t nodes, changes;  /* table size; changes to make */
+  int replace;             /* percent */
+  uint64_t id, rng;        /* its number; its random state */
+  int64_t oom;             /* allocations refused */
+  rt_waitgroup *wg;
+  char pad[64];            /* Gs on other Ps write their own line */
+} m_g;
+
+static m_node *m_new(m_g *g, uint64_t *seq) {
+  m_node *x = rt_alloc(sizeof *x, RT_AF_ZERO);
+  if (!x) return g->oom++, NULL;
+  x->id = (*seq)++ << 16 | g->id;
+  x->check = o_mix(x->id);
+  return x;
+}
+
+static void m_body(void *arg) {
+  m_g *g = arg;
+  uint64_t seq = 1;
+  int64_t span = g->hi - g->lo;
+  for (int64_t c = 0; c < g->changes; c++) {
+    int64_t i = g->lo + (int64_t)(r_rand(&g->rng) % (uint64_t)span);
+    m_node *x = g->table[i];  /* ours: only this G stores here */
+    if ((int)(r_rand(&g->rng) % 100) < g->replace) {
+      m_node *y = m_new(g, &seq);
+      if (!y) continue;
+      for (int k = 0; k < M_EDGES; k++) rt_store_ptr((void **)&y->e[k], x->e[k]);
+      rt_store_ptr((void **)&g->table[i], y);  /* x lives on while an edge holds it */
+    } else {
+      int64_t j = (int64_t)(r_rand(&g->rng) % (uint64_t)g->nodes);
+      m_node *t = __atomic_load_n(&g->table[j], __ATOMIC_RELAXED);  /* any G's */
+      rt_store_ptr((void **)&x->e[r_rand(&g->rng) % M_EDGES], t);
+    }
+    if (c % 256 == 255) rt_yield();
+  }
+  rt_wg_done(g->wg);
+}
+
+/* Node x, reached from the table, and what it reaches within `hops`. */
+static int64_t m_verify(const m_node *x, int hops) {
+  if (!x) return 0;
+  int64_t bad = x->check != o_mix(x->id);
+  if (hops > 0)
+    for (int k = 0; k < M_EDGES; k++) bad += m_verify(x->e[k], hops - 1);
+  return bad;
+}
+
+static int m_run(const rt_pval *v, uint64_t *ops, char *err, size_t errlen) {
+  int64_t n = v[M_N].i, gs = v[M_GS].i, nodes = v[M_NODES].i;
+  if (gs > nodes) gs = nodes;
+  m_node **table = calloc((size_t)nodes, sizeof *table);
+  m_g *g = calloc((size_t)gs, sizeof *g);
+  if (!table || !g || rt_gc_root_add((void **)table, (size_t)nodes) != RT_OK) {
+    free(table);
+    free(g);
+    snprintf(err, errlen, "mutate: out of memory for a table of %lld nodes", (long long)nodes);
+    return 1;
+  }
+  uint64_t seq = 1;
+  m_g maker = {.id = 0xffff};
+  int64_t oom = 0;
+  for (int64_t i = 0; i < nodes; i++) {
+    rt_store_ptr((void **)&table[i], m_new(&maker, &seq));
+    if (!table[i]) oom++;
+  }
+  rt_waitgroup wg = {0};
+  if (!oom) {
+    rt_wg_add(&wg, gs);
+    for (int64_t i = 0; i < gs; i++) {
+      g[i] = (m_g){.table = table, .lo = nodes * i / gs, .hi = nodes * (i + 1) / gs,
+                   .nodes = nodes, .changes = n / gs + (i < n % gs),
+                   .replace = (int)v[M_REPLACE].i, .id = (uint64_t)i,
+                   .rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1), .wg = &wg};
+      rt_go(m_body, &g[i]);
+    }
+    rt_wg_wait(&wg);
+  }
+  int64_t bad = 0;
+  for (int64_t i = 0; i < gs; i++) oom += g[i].oom;
+  for (int64_t i = 0; i < nodes && !oom; i++) bad += m_verify(table[i], 2);
+  rt_gc_root_remove((void **)table);
+  free(table);
+  free(g);
+  *ops = (uint64_t)n;
+  if (oom) return snprintf(err, errlen, "mutate: %lld allocations refused", (long long)oom), 1;
+  if (bad)
+    return snprintf(err, errlen, "mutate: %lld reachable nodes lost their checksum (freed while "
+                    "reachable?)", (long long)bad), 1;
+  return 0;
+}
+
+const wl_desc wl_mutate = {
+  "mutate", "Gs rewire a shared pointer graph across Ps (the write barrier's workload)",
+  m_params, 4, NULL, m_run,
 };

@@ -17,7 +17,7 @@ static const wl_desc *const wl_table[] = {
   &wl_yield, &wl_spawn, &wl_skynet,
   &wl_pingpong, &wl_chanbuf, &wl_pipeline,
   &wl_churn, &wl_frag, &wl_large, &wl_larson, &wl_xmalloc,
-  &wl_binarytrees, &wl_gcbench, &wl_lru,
+  &wl_binarytrees, &wl_gcbench, &wl_lru, &wl_roots, &wl_mutate,
   &wl_timers, &wl_hog, &wl_syscall, &wl_echo,
   &wl_fault,
 };

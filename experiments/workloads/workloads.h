@@ -75,7 +75,7 @@ void wl_latency(int64_t *samples, size_t n);
 extern const wl_desc wl_yield, wl_spawn, wl_skynet;
 extern const wl_desc wl_pingpong, wl_chanbuf, wl_pipeline;
 extern const wl_desc wl_churn, wl_frag, wl_large, wl_larson, wl_xmalloc;  /* wl_alloc.c */
-extern const wl_desc wl_binarytrees, wl_gcbench, wl_lru;  /* wl_gc.c */
+extern const wl_desc wl_binarytrees, wl_gcbench, wl_lru, wl_roots, wl_mutate;  /* wl_gc.c */
 extern const wl_desc wl_fault;  /* wl_fault.c */
 extern const wl_desc wl_timers, wl_hog;  /* wl_time.c */
 extern const wl_desc wl_syscall;  /* wl_sys.c */

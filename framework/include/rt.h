@@ -260,12 +260,13 @@ void rt_store_ptr_barrier(void **slot, void *v);
 /* Stores heap pointer v into *slot (a pointer field of an object, or a
 ** registered root): every store of a heap pointer goes through here, so
 ** that a concurrent collector's write barrier sees it; a plain store
-** while no barrier is active. */
+** while no barrier is active, word-atomic as Go's pointer writes (Gs may
+** store into one slot at once; a reader elsewhere loads it atomically). */
 static inline void rt_store_ptr(void **slot, void *v) {
   if (__builtin_expect(__atomic_load_n(&rt_gc_barrier_on, __ATOMIC_RELAXED), 0))
     rt_store_ptr_barrier(slot, v);
   else
-    *slot = v;
+    __atomic_store_n(slot, v, __ATOMIC_RELAXED);
 }
 /* Registers n consecutive pointer slots at slots (a global array, say) as
 ** a root; RT_OK, RT_EINVAL (NULL, n < 1) or RT_ENOMEM.  From a G.  Roots

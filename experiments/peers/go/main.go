@@ -59,6 +59,10 @@ var workloads = []workload{
 		{"array", 500000, 0, 1e8}}, nil, runGcbench},
 	{"lru", []param{{"n", 1000000, 1, 1e10}, {"size", 100000, 1, 1e8}, {"value", 128, 0, 1e6},
 		{"keys", 400000, 1, 1e10}}, nil, runLRU},
+	{"roots", []param{{"n", 2000000, 1, 1e10}, {"gs", 64, 1, 10000}, {"depth", 64, 1, 500}},
+		nil, runRoots},
+	{"mutate", []param{{"n", 4000000, 1, 1e11}, {"gs", 4, 1, 1000}, {"nodes", 100000, 2, 1e8},
+		{"replace", 25, 0, 100}}, nil, runMutate},
 }
 
 func names() string {
