@@ -1446,7 +1446,7 @@ static void report_deadlock(void) {
 static bool describe_fault(void *addr, char *msg, size_t len) {
   m *mm = tls_m;
   rt_g *g = mm ? mm->cur : NULL;
-  if (!g) return false;
+  if (!g || !g->stack_lo) return false;  /* none, or about to get one (stk_take) */
   char *a = addr, *guard = g->stack_lo - ctx_page_size();
   if (a < guard || a >= g->stack_lo) return false;
   snprintf(msg, len,
