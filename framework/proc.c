@@ -239,7 +239,9 @@ static void g_entry(void *arg);
 static uintptr_t stk_refill(proc *p) {
   if (__atomic_load_n(&S.nstkv, __ATOMIC_RELAXED)) {
     rt_lock_acquire(&S.gfree_lock);
-    while (S.nstkv && p->nstk < PROC_STK_MAX / 2) p->stk[p->nstk++] = S.stkv[--S.nstkv];
+    size_t k = S.nstkv;
+    while (k && p->nstk < PROC_STK_MAX / 2) p->stk[p->nstk++] = S.stkv[--k];
+    __atomic_store_n(&S.nstkv, k, __ATOMIC_RELAXED);  /* peeked at without the lock */
     rt_lock_release(&S.gfree_lock);
     if (p->nstk) return p->stk[--p->nstk];
   }
