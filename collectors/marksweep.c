@@ -28,6 +28,7 @@
 ** Not yet here: lazy sweeping and a parallel sweep; both change the
 ** pause, not what is freed.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,13 +36,17 @@
 
 #define MS_MARK 0x1u          /* in the mark byte: reached this cycle */
 #define MS_NOSCAN 0x2u        /* in the mark byte: holds no pointers */
+#define MS_VERIFY 0x4u        /* in the mark byte: reached by the verify pass */
 #define MS_MIN_HEAP (4 << 20) /* the first goal, and the least (Go's) */
 #define MS_FLUSH 65536        /* a P adds its allocations to the shared count every so many bytes */
 
-enum { P_GOGC };
+enum { P_GOGC, P_VERIFY };
 static const rt_param ms_params[] = {
   {"gogc", RT_PT_INT, 100, 1, 100000, NULL,
    "next cycle when the heap has grown this many percent over the live heap (Go's GOGC)"},
+  {"verify", RT_PT_BOOL, 0, 0, 1, NULL,
+   "after each mark, mark again on one thread and stop the program if that reached an "
+   "object the mark missed (slow: for testing collectors)"},
 };
 
 /* Per P: bytes allocated not yet added to the shared count. */
@@ -58,6 +63,8 @@ typedef struct ms_shared {
   rt_markq *mq;               /* the grey objects, shared by the workers */
   bool rescan;                /* this drain starts from every marked object,
                                  not the roots (a grey buffer was lost) */
+  uint8_t bit;                /* the bit this drain sets: MS_MARK, or
+                                 MS_VERIFY in the verify pass */
   _Atomic int64_t mark_ns;    /* marking time, summed over the workers */
   uintptr_t lo, hi;           /* the heap's bounds (rt_heap_bounds) */
   rt_heap_find_fn find;       /* the heap's find (rt_heap_finder) */
@@ -98,12 +105,12 @@ static inline void ms_mark(ms_worker *k, const void *v) {
   const char *base = s->find(s->fap, v, &size, &m);
   if (!base) return;
   uint8_t old = __atomic_load_n(m, __ATOMIC_RELAXED);
-  if (old & MS_MARK) return;
+  if (old & s->bit) return;
   /* A store, not an atomic or: two workers that both find the object
   ** unmarked store the same byte and both grey it, and the second scan
   ** finds everything marked.  Rare, and cheaper than a locked
   ** instruction per object (Boehm's mark bytes rest on the same fact). */
-  __atomic_store_n(m, old | MS_MARK, __ATOMIC_RELAXED);
+  __atomic_store_n(m, old | s->bit, __ATOMIC_RELAXED);
   if (!(old & MS_NOSCAN)) rt_gcw_put(&k->w, base, size);
 }
 
@@ -120,8 +127,53 @@ static void ms_scan(const void *lo, const void *hi, void *arg) {
 /* After a grey buffer was lost: every marked object that may hold
 ** pointers is scanned again, which greys what the lost entries held. */
 static void ms_rescan1(void *base, size_t size, void *arg) {
-  if ((*rt_heap_mark_of(base) & (MS_MARK | MS_NOSCAN)) == MS_MARK)
+  uint8_t bit = ((ms_worker *)arg)->s->bit;
+  if ((*rt_heap_mark_of(base) & (bit | MS_NOSCAN)) == bit)
     ms_scan(base, (char *)base + size, arg);
+}
+
+/* The verify pass's tally: objects it reached that the mark did not. */
+typedef struct ms_missed {
+  size_t n;                   /* how many */
+  const void *first;          /* the first seen, and its size */
+  size_t first_size;
+} ms_missed;
+
+static void ms_verify1(void *base, size_t size, void *arg) {
+  ms_missed *v = arg;
+  uint8_t *m = rt_heap_mark_of(base);
+  if ((*m & (MS_VERIFY | MS_MARK)) == MS_VERIFY && v->n++ == 0) {
+    v->first = base;
+    v->first_size = size;
+  }
+  *m &= (uint8_t)~MS_VERIFY;
+}
+
+static void ms_work(int worker, int nworkers, void *arg);
+
+/* verify=on, world stopped, after the mark: marks everything reachable
+** again on this thread alone with MS_VERIFY and compares.  An object the
+** second mark reached and the first did not would be freed while
+** reachable: the program stops with the object named, rather than go on
+** to use freed memory.  (Objects the mark reached and this pass did not
+** are allowed: a conservative mark may keep garbage.) */
+static void ms_verify(ms_shared *s) {
+  s->bit = MS_VERIFY;
+  do {
+    rt_markq_reset(s->mq, 1);
+    ms_work(0, 1, s);
+    s->rescan = true;
+  } while (rt_markq_lost(s->mq));
+  s->bit = MS_MARK;
+  ms_missed v = {0};
+  rt_heap_walk(ms_verify1, &v);
+  if (v.n) {
+    fprintf(stderr, "rtlab: fatal error: marksweep verify: %zu reachable objects were not "
+            "marked (first at %p, %zu bytes): the collector would have freed them\n",
+            v.n, v.first, v.first_size);
+    fflush(stderr);
+    _Exit(2);
+  }
 }
 
 /* One worker's part of a mark (rt_stw_parallel): the stopper starts it
@@ -156,11 +208,16 @@ static void ms_collect(rt_gp *p, int reason) {
   c.heap_before = s->live + atomic_load(&s->since);
   atomic_store(&s->mark_ns, 0);
   s->rescan = false;
+  s->bit = MS_MARK;
   do {
     rt_markq_reset(s->mq, rt_stw_workers());
     rt_stw_parallel(ms_work, s);
     s->rescan = true;
   } while (rt_markq_lost(s->mq));
+  if (p->param[P_VERIFY].i) {
+    s->rescan = false;
+    ms_verify(s);
+  }
   int64_t t1 = rt_now();
   rt_heap_sweep(MS_MARK, &s->live);
   int64_t t2 = rt_now();
@@ -200,7 +257,7 @@ static const rt_gc_ops ms_ops = {
   .name = "marksweep",
   .summary = "stop-the-world conservative mark-sweep, GOGC-style trigger",
   .params = ms_params,
-  .nparams = 1,
+  .nparams = 2,
   .state_size = sizeof(ms_p),
   .shared_size = sizeof(ms_shared),
   .caps = RT_GCC_FIND,
