@@ -19,6 +19,8 @@ return rtlab.experiment {
     { "binarytrees", depth = 18 },
     { "gcbench" },
     { "lru", n = 200000 },
+    { "roots" },             -- Go's peer only: Boehm's has no goroutines
+    { "mutate" },
   },
   matrix = {
     gc = { "none", "marksweep,gogc=50", "marksweep", "marksweep,gogc=200", "marksweep,gogc=400" },
