@@ -392,9 +392,11 @@ void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *
 
 /* World stopped, from the stopper: runs fn(worker, nworkers, arg) at once
 ** on the stopper (worker 0) and on every M that stopped holding its P
-** (workers 1 .. nworkers-1; Ps that were idle or in a system call have no
-** M to lend), each on the stack it stopped on; returns nworkers once every
-** call has returned.  fn must not park, allocate, or stop the world. */
+** (workers 1 .. nworkers-1), each on the stack it stopped on; the Ps the
+** stopper holds (idle ones, or taken from system calls) are first lent to
+** idle or new Ms, as the thread limit allows, so every P takes part.
+** Returns nworkers once every call has returned.  fn must not park,
+** allocate, or stop the world. */
 int rt_stw_parallel(void (*fn)(int worker, int nworkers, void *arg), void *arg);
 /* World stopped, from the stopper: the nworkers rt_stw_parallel would use. */
 int rt_stw_workers(void);
