@@ -20,9 +20,9 @@
 ** framework's shared mark queue (rt_gcw, Go's gcWork), so a long list
 ** cannot overflow a stack and idle workers take buffers from busy ones.
 ** A mark byte is set with a plain (relaxed atomic) store: two workers
-** reaching one object at once may both scan it, which is harmless.  Should a grey buffer fail to
-** be allocated, every marked object is scanned again until nothing new is
-** marked.  Sweeping is the allocator's (rt_heap_sweep, by the stopper):
+** reaching one object at once may both scan it, which is harmless.
+** Should a grey buffer fail to be allocated, every marked object is
+** scanned again until nothing new is marked.  Sweeping is the allocator's (rt_heap_sweep, by the stopper):
 ** unmarked objects are freed, the marks of the others cleared.
 **
 ** Not yet here: lazy sweeping and a parallel sweep; both change the
@@ -151,6 +151,22 @@ static void ms_verify1(void *base, size_t size, void *arg) {
 
 static void ms_work(int worker, int nworkers, void *arg);
 
+/* World stopped: marks everything reachable with `bit`, on every P
+** (parallel) or on this thread alone, from the roots and then, while a
+** grey buffer was lost, from every object marked so far. */
+static void ms_mark_all(ms_shared *s, uint8_t bit, bool parallel) {
+  s->bit = bit;
+  s->rescan = false;
+  do {
+    rt_markq_reset(s->mq, parallel ? rt_stw_workers() : 1);
+    if (parallel)
+      rt_stw_parallel(ms_work, s);
+    else
+      ms_work(0, 1, s);
+    s->rescan = true;
+  } while (rt_markq_lost(s->mq));
+}
+
 /* verify=on, world stopped, after the mark: marks everything reachable
 ** again on this thread alone with MS_VERIFY and compares.  An object the
 ** second mark reached and the first did not would be freed while
@@ -158,13 +174,7 @@ static void ms_work(int worker, int nworkers, void *arg);
 ** to use freed memory.  (Objects the mark reached and this pass did not
 ** are allowed: a conservative mark may keep garbage.) */
 static void ms_verify(ms_shared *s) {
-  s->bit = MS_VERIFY;
-  do {
-    rt_markq_reset(s->mq, 1);
-    ms_work(0, 1, s);
-    s->rescan = true;
-  } while (rt_markq_lost(s->mq));
-  s->bit = MS_MARK;
+  ms_mark_all(s, MS_VERIFY, false);
   ms_missed v = {0};
   rt_heap_walk(ms_verify1, &v);
   if (v.n) {
@@ -207,17 +217,8 @@ static void ms_collect(rt_gp *p, int reason) {
   if (!rt_stw_start(&c.ttsp_ns)) return;  /* another G collected meanwhile */
   c.heap_before = s->live + atomic_load(&s->since);
   atomic_store(&s->mark_ns, 0);
-  s->rescan = false;
-  s->bit = MS_MARK;
-  do {
-    rt_markq_reset(s->mq, rt_stw_workers());
-    rt_stw_parallel(ms_work, s);
-    s->rescan = true;
-  } while (rt_markq_lost(s->mq));
-  if (p->param[P_VERIFY].i) {
-    s->rescan = false;
-    ms_verify(s);
-  }
+  ms_mark_all(s, MS_MARK, true);
+  if (p->param[P_VERIFY].i) ms_verify(s);
   int64_t t1 = rt_now();
   rt_heap_sweep(MS_MARK, &s->live);
   int64_t t2 = rt_now();

@@ -96,7 +96,6 @@ struct m {
 #define PROC_GFREE_MAX 64   /* beyond this, half go to the global list */
 #define PROC_STK_MAX 64     /* the same for free stacks */
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
-#define G_UNSTARTED 1u      /* a G's sp before it first runs: it has no stack yet */
 #define PROC_MAXPROCS RT_MAXPROCS
 #define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
 
@@ -221,10 +220,6 @@ static inline void m_takep(m *mm, proc *p) {
   }
 }
 
-/* ==== switching ====================================================== */
-
-static void g_entry(void *arg);
-
 /* ==== stacks ========================================================= */
 
 /* Stacks belong to Gs only while they run or wait: a G gets one when it
@@ -296,13 +291,14 @@ static void stk_put(proc *p, rt_g *g) {
 
 /* ==== switching ====================================================== */
 
+static void g_entry(void *arg);
+
 /* Switches from the running context, saved into *save, to G `to` or, when
 ** to is NULL, to this M's scheduler context.  `dying`: the old context
 ** never resumes (ASan frees its fake stack). */
 static inline void sw(m *mm, void **save, rt_g *to, bool dying) {
-  void *sp = to ? to->sp : mm->g0sp;
-  bool fresh = (uintptr_t)sp & G_UNSTARTED;
-  if (__builtin_expect(fresh, 0)) sp = stk_take(mm->p, to);
+  bool fresh = to && !to->stack_lo;  /* first run: no stack yet */
+  void *sp = fresh ? stk_take(mm->p, to) : to ? to->sp : mm->g0sp;
 #ifdef RT_ASAN
   void *fake = NULL;
   __sanitizer_start_switch_fiber(dying ? NULL : &fake, to ? to->stack_lo : mm->g0lo,
@@ -909,7 +905,7 @@ static rt_g *g_new(proc *p, rt_fn fn, void *arg) {
   g->param = NULL;
   atomic_store_explicit(&g->select_done, 0, memory_order_relaxed);
   atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-  g->sp = (void *)(uintptr_t)G_UNSTARTED;
+  g->sp = NULL;  /* no stack until it first runs */
   p->sp.cnt[RT_CNT_SPAWNS]++;
   return g;
 }
@@ -1295,17 +1291,27 @@ bool rt_stw_start(int64_t *ttsp_ns) {
   return true;
 }
 
+/* World stopped: the stopped Ps other than self's that an M waits with
+** in m_stw_park (held) or that the stopper took, idle or from a syscall
+** (!held); they go to out when it is not NULL.  Returns how many. */
+static int stw_stopped(const m *self, bool held, proc **out) {
+  int n = 0;
+  for (int i = 0; i < S.nprocs; i++) {
+    proc *p = &S.ps[i];
+    if (p == self->p || (atomic_load(&p->word) & PW_STATE) != P_STOP) continue;
+    if ((atomic_load(&p->mp) != NULL) != held) continue;
+    if (out) out[n] = p;
+    n++;
+  }
+  return n;
+}
+
 void rt_stw_end(void) {
   m *mm = cur_m();
   /* The Ps the stopper took (idle, or from a syscall) have no M: back to
   ** work or to the idle list; the others' Ms are waiting on gcwaiting. */
   proc *own[RT_MAXPROCS];
-  int n = 0;
-  for (int i = 0; i < S.nprocs; i++) {
-    proc *p = &S.ps[i];
-    if (p != mm->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && !atomic_load(&p->mp))
-      own[n++] = p;
-  }
+  int n = stw_stopped(mm, false, own);
   rt_lock_acquire(&S.stw_lock);
   atomic_store(&S.gcwaiting, 0);
   atomic_fetch_add(&S.stw_epoch, 1);
@@ -1326,12 +1332,7 @@ void rt_stw_end(void) {
 static void stw_lend(m *self) {
   proc *lend[PROC_MAXPROCS];
   m *wake[PROC_MAXPROCS];
-  int n = 0, nw = 0;
-  for (int i = 0; i < S.nprocs; i++) {
-    proc *p = &S.ps[i];
-    if (p != self->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && !atomic_load(&p->mp))
-      lend[n++] = p;
-  }
+  int n = stw_stopped(self, false, lend), nw = 0;
   if (!n) return;
   atomic_store(&S.stopnote, 0);
   atomic_store(&S.stopwait, n);  /* m_stw_park counts each down */
@@ -1357,13 +1358,7 @@ static int stw_helpers(const char *who) {
   if (!mm || atomic_load(&S.stw_owner) != mm)
     sched_fatal("%s called without the world stopped by this G", who);
   stw_lend(mm);
-  int helpers = 0;
-  for (int i = 0; i < S.nprocs; i++) {
-    proc *p = &S.ps[i];
-    if (p != mm->p && (atomic_load(&p->word) & PW_STATE) == P_STOP && atomic_load(&p->mp))
-      helpers++;
-  }
-  return helpers;
+  return stw_stopped(mm, true, NULL);
 }
 
 int rt_stw_workers(void) { return stw_helpers("rt_stw_workers") + 1; }
@@ -1395,8 +1390,7 @@ void rt_stw_stacks(void (*fn)(const void *lo, const void *hi, void *arg), void *
     if (st == G_IDLE || st == G_DEAD || !g->stack_lo) continue;  /* no stack yet */
     const char *lo = g == self ? (const char *)&here : g->stop_sp ? g->stop_sp : g->sp;
     if (st == G_RUNNING && g != self && !g->stop_sp) continue;  /* cannot happen stopped */
-    const char *hi = g->stack_lo + g->stack_size;
-    fn(lo, hi, arg);
+    fn(lo, g->stack_lo + g->stack_size, arg);
   }
   rt_lock_release(&S.allg_lock);
 }
