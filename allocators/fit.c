@@ -234,7 +234,7 @@ static inline bool q_cached(const fit_blk *b) {
 
 /* A block of exactly n bytes from p's quick list, or NULL. */
 static inline fit_blk *q_take(rt_ap *p, size_t n) {
-  fit_pcache *q = p->state;
+  fit_pcache *q = &((fit_pstate *)p->state)->q;
   int i = q_bin(n);
   fit_blk *b = i >= 0 ? q->q[i] : NULL;
   if (!b) return NULL;
@@ -246,7 +246,7 @@ static inline fit_blk *q_take(rt_ap *p, size_t n) {
 
 /* Keeps freed block b of bsize bytes on p's quick list when there is room. */
 static inline bool q_put(rt_ap *p, fit_blk *b, size_t bsize) {
-  fit_pcache *q = p->state;
+  fit_pcache *q = &((fit_pstate *)p->state)->q;
   int i = q_bin(bsize);
   if (i < 0 || q->n[i] >= (uint32_t)p->param[FIT_P_CACHE].i) return false;
   __atomic_store_n(&b->cached, 1, __ATOMIC_RELAXED);
@@ -258,7 +258,7 @@ static inline bool q_put(rt_ap *p, fit_blk *b, size_t bsize) {
 
 void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   if (size > FIT_MAXREQ) return NULL;
-  fit_heap *h = p->shared;
+  fit_heap *h = fit_home(p);
   size_t n = req_block(size);
   fit_blk *b = q_take(p, n);
   if (b) {  /* quick fit: no lock */
@@ -343,7 +343,6 @@ static fit_chunk *merge(fit_heap *h, fit_chunk *c, fit_blk *b) {
 }
 
 void fit_free(rt_ap *p, void *ptr) {
-  fit_heap *h = p->shared;
   fit_blk *b = blk_of(ptr);
   size_t bsize = (size_t)b->units * 16;
   if (bsize && q_put(p, b, bsize)) {  /* quick fit: no lock */
@@ -352,6 +351,7 @@ void fit_free(rt_ap *p, void *ptr) {
     return;
   }
   fit_chunk *c = rt_pages_owner(b), *gone = NULL;
+  fit_heap *h = c->heap;  /* per-P heaps: maybe another P's */
   fit_lock(p, h);
   p->st.live_bytes -= (int64_t)b->req;
   p->st.inuse_bytes -= (int64_t)fit_size(b);
@@ -403,9 +403,16 @@ static void coalesce_all(fit_heap *h, rt_ap *p) {
 
 /* ==== setup ========================================================== */
 
+/* The heaps of a run: every P's, or the shared one once. */
+#define FOR_HEAPS(p, i, h) \
+  for (int i = 0; i < (p)->nprocs; i++) \
+    for (fit_heap *h = fit_home((p)->all[i]); h; h = NULL) \
+      if (i == 0 || h != fit_home((p)->all[0]))
+
+/* Each P sets up its own heap, or P 0 the shared one. */
 int fit_init(rt_ap *p, const fit_policy *pol) {
-  if (p->id != 0) return RT_OK;
-  fit_heap *h = p->shared;
+  fit_heap *h = fit_home(p);
+  if (h == p->shared && p->id != 0) return RT_OK;
   h->pol = pol;
   h->order = (int)p->param[FIT_P_ORDER].i;
   h->coalesce = (int)p->param[FIT_P_COALESCE].i;
@@ -414,16 +421,19 @@ int fit_init(rt_ap *p, const fit_policy *pol) {
   return RT_OK;
 }
 
+/* P 0 comes last: it gives back every heap's chunks at once (a block
+** freed on P 1 may have gone back to P 0's heap, and the other way). */
 void fit_fini(rt_ap *p) {
   if (p->id != 0) return;
-  fit_heap *h = p->shared;
-  while (h->chunks) {
-    fit_chunk *c = h->chunks;
-    chunk_unlink(h, c);
-    rt_pages_set_owner(c, c->npages, NULL);
-    rt_pages_free(p, c, c->npages);
+  FOR_HEAPS(p, i, h) {
+    while (h->chunks) {
+      fit_chunk *c = h->chunks;
+      chunk_unlink(h, c);
+      rt_pages_set_owner(c, c->npages, NULL);
+      rt_pages_free(p, c, c->npages);
+    }
+    lists_reset(h);
   }
-  lists_reset(h);
 }
 
 /* ==== the collector's view =========================================== */
@@ -462,7 +472,7 @@ size_t fit_size_of(rt_ap *p, const void *base) {
 uint8_t *fit_mark_of(rt_ap *p, const void *base) { return &blk_of(base)->mark; }
 
 void fit_walk(rt_ap *p, void (*fn)(void *base, size_t size, void *ctx), void *ctx) {
-  fit_heap *h = p->shared;
+  FOR_HEAPS(p, i, h)
   for (fit_chunk *c = h->chunks; c; c = c->next)
     for (fit_blk *b = (fit_blk *)c->start; (char *)b < c->end; b = blk_next(b))
       if ((b->head & FIT_INUSE) && !q_cached(b)) fn((char *)b + FIT_HDR, fit_size(b) - FIT_HDR, ctx);

@@ -25,13 +25,21 @@
 ** back to the arena as retained pages (resident, reused by the next chunk
 ** without page faults) and to the OS after FIT_SCAVENGE_MS.
 **
-** Threads.  One rt_lock around the whole heap (none with one P: fit_lock).
-** By default that is all: the classic algorithms as a baseline.  The
-** parameter `cache` puts per-P quick lists in front (Weinstock and Wulf's
-** quick fit, 1988): a freed block of up to 544 B waits on its P's list for
-** its exact size, and the next request of that size on that P takes it
-** without the lock.  Cached blocks are not coalesced, so the policy's
-** fragmentation shifts; an experiment names the variant it measures.
+** Threads.  The parameter `heaps` says how many heaps there are.  per_p
+** (the default): each P allocates from a heap of its own, as glibc gives
+** each thread an arena of its own; a block goes back to the heap its
+** chunk belongs to, whichever P frees it.  Each heap has an rt_lock (none
+** with one P: fit_lock), which its owner takes uncontended and another P
+** takes only to free a block it did not allocate.  The policy runs inside
+** each heap unchanged; what per-P heaps cost is space: a heap's free
+** blocks serve only its P, so fragmentation at several Ps is measured
+** per variant.  shared: one heap behind one lock, the textbook allocator,
+** whose Ps queue on the lock.  The parameter `cache` puts per-P quick
+** lists in front (Weinstock and Wulf's quick fit, 1988): a freed block of
+** up to 544 B waits on its P's list for its exact size, and the next
+** request of that size on that P takes it without the lock.  Cached
+** blocks are not coalesced, so the policy's fragmentation shifts; an
+** experiment names the variant it measures.
 **
 ** Collector support (RT_AC_FIND | RT_AC_MARK).  Every chunk's pages are
 ** owned by its header in the arena's page map.  base_of finds the chunk in
@@ -61,9 +69,10 @@
 #define FIT_NBINS 128         /* free lists (best fit uses many, the others one) */
 #define FIT_SCAVENGE_MS 100   /* released chunks go back to the OS after this long */
 
-enum { FIT_P_ORDER, FIT_P_COALESCE, FIT_P_CACHE };  /* parameter indices */
+enum { FIT_P_ORDER, FIT_P_COALESCE, FIT_P_CACHE, FIT_P_HEAPS };  /* parameter indices */
 enum { FIT_ADDRESS, FIT_LIFO, FIT_FIFO };   /* values of `order` */
 enum { FIT_IMMEDIATE, FIT_DEFERRED };       /* values of `coalesce` */
+enum { FIT_PER_P, FIT_SHARED };            /* values of `heaps` */
 
 /* A block.  The first 16 bytes are its header; next and prev exist only
 ** while it is free.  A free block indexed by a policy's address tree
@@ -159,6 +168,18 @@ typedef struct fit_heap {
   uint64_t dirty;            /* frees not yet coalesced (deferred) */
 } fit_heap;
 
+/* A P's state: its quick lists, and its heap when heaps=per_p. */
+typedef struct fit_pstate {
+  fit_pcache q;              /* quick lists (parameter cache) */
+  fit_heap heap;             /* this P's heap (heaps=per_p; unused when shared) */
+} fit_pstate;
+
+/* The heap p allocates from. */
+static inline fit_heap *fit_home(rt_ap *p) {
+  if (p->param[FIT_P_HEAPS].i == FIT_SHARED) return p->shared;
+  return &((fit_pstate *)p->state)->heap;
+}
+
 static inline size_t fit_size(const fit_blk *b) { return b->head & ~(size_t)FIT_FLAGS; }
 
 /* The first non-empty bin at or after i, or -1. */
@@ -191,7 +212,7 @@ size_t fit_size_of(rt_ap *p, const void *base);
 void fit_walk(rt_ap *p, void (*fn)(void *base, size_t size, void *ctx), void *ctx);
 uint8_t *fit_mark_of(rt_ap *p, const void *base);
 
-/* The two parameters every fit allocator declares, in FIT_P_* order. */
+/* The parameters every fit allocator declares, in FIT_P_* order. */
 #define FIT_PARAMS(ORDER_DEFAULT)                                                          \
   {"order", RT_PT_ENUM, ORDER_DEFAULT, 0, 0, "address|lifo|fifo",                          \
    "free-list order (Wilson 1995): by address, last freed first, first freed first"},      \
@@ -199,7 +220,10 @@ uint8_t *fit_mark_of(rt_ap *p, const void *base);
    "merge a freed block with free neighbours at once, or only when no block fits"},        \
   {"cache", RT_PT_INT, 0, 0, 4096, NULL,                                                    \
    "per-P quick lists (Weinstock & Wulf's quick fit): freed blocks of up to 544 B kept "   \
-   "per P and size, this many each, reused without the lock; 0: off"}
+   "per P and size, this many each, reused without the lock; 0: off"},                    \
+  {"heaps", RT_PT_ENUM, FIT_PER_P, 0, 0, "per_p|shared",                                   \
+   "a heap per P, each behind its own lock (a block returns to its own heap), or one "     \
+   "heap behind one lock for all Ps"}
 
 /* Defines the ops table of allocator NAME on the fit_policy POLICY and the
 ** parameter table PARAMS, and its getter rt_alloc_NAME. */
@@ -208,7 +232,7 @@ uint8_t *fit_mark_of(rt_ap *p, const void *base);
   static const rt_alloc_ops NAME##_ops = {                                      \
     .abi = RT_ABI_VERSION, .name = #NAME, .summary = SUMMARY,                   \
     .params = PARAMS, .nparams = (int)(sizeof PARAMS / sizeof PARAMS[0]),       \
-    .shared_size = sizeof(fit_heap), .state_size = sizeof(fit_pcache),          \
+    .shared_size = sizeof(fit_heap), .state_size = sizeof(fit_pstate),          \
     .caps = RT_AC_FIND | RT_AC_MARK,                                            \
     .init = NAME##_init, .fini = fit_fini, .alloc = fit_alloc,                  \
     .free = fit_free, .base_of = fit_base_of, .size_of = fit_size_of,           \
