@@ -1267,6 +1267,7 @@ static void stw_sweep(proc *self) {
 bool rt_stw_start(int64_t *ttsp_ns) {
   m *mm = cur_m();
   if (!mm || !mm->cur || !mm->p) sched_fatal("rt_stw_start called outside a running G");
+  if (atomic_load(&S.done)) return false;  /* main returned: the Ms are leaving */
   for (int zero = 0; !atomic_compare_exchange_weak(&S.stw_busy, &zero, 1); zero = 0) {
     /* Another G stops the world: be stopped by it, as at a safe point
     ** (it sets gcwaiting right after winning). */
@@ -1285,6 +1286,10 @@ bool rt_stw_start(int64_t *ttsp_ns) {
   stw_sweep(mm->p);
   while (atomic_load(&S.stopwait) > 0) {
     lock_futex_wait_ns(&S.stopnote, 0, 50000);
+    if (atomic_load(&S.done)) {  /* main returned meanwhile: an M that left never stops */
+      rt_stw_end();
+      return false;
+    }
     if (atomic_load(&S.stopwait) > 0) stw_sweep(mm->p);
   }
   if (ttsp_ns) *ttsp_ns = rt_now() - t0;

@@ -142,6 +142,24 @@ static void race_main(void *arg) {
   CHECK(atomic_load(&wins) >= 200);
 }
 
+/* Stoppers still at it when main returns: a stop begun as the Ms leave
+** must give up, not wait for a P whose M has gone (it hung once: the
+** concurrent collector's worker G ending a mark after main). */
+static void late_stopper(void *arg) {
+  (void)arg;
+  for (;;) {
+    if (rt_stw_start(NULL)) rt_stw_end();
+    rt_yield();
+  }
+}
+
+static void late_main(void *arg) {
+  (void)arg;
+  rt_go(late_stopper, NULL);
+  rt_go(late_stopper, NULL);
+  rt_sleep(200000);
+}
+
 static void run(int procs, const char *runtime, rt_fn fn) {
   char err[512] = "";
   CHECK(pipe(pipefd) == 0);
@@ -167,6 +185,7 @@ int main(int argc, char **argv) {
     pure = false;
     run(procs, NULL, stw_main);
     run(procs, NULL, race_main);
+    for (int i = 0; i < 20; i++) run(procs, NULL, late_main);
 #if defined(__x86_64__)
     pure = true;
     run(procs, "preempt=signal", stw_main);

@@ -377,7 +377,8 @@ typedef struct rt_gc_ops {
 ** taking it; *ttsp_ns receives how long that took.  Only the caller runs
 ** until rt_stw_end.  False when another G was stopping the world: the
 ** caller was stopped meanwhile and the world runs again (try again, or
-** take the other's collection as done).  A G that never reaches a safe
+** take the other's collection as done), or when main has returned (the
+** run is ending and nothing is left to stop).  A G that never reaches a safe
 ** point delays it without bound (preempt=off, or a loop without one). */
 bool rt_stw_start(int64_t *ttsp_ns);
 void rt_stw_end(void);
@@ -459,6 +460,23 @@ static inline bool rt_gcw_get(rt_gcw *w, rt_grey *g) {
   return true;
 }
 
+/* Outside a drain (a concurrent mark, where workers come and go and
+** nobody waits for the others): w's next grey object from its own
+** buffers or the shared list, without waiting; false when both are
+** empty, which says nothing of other workers' buffers. */
+bool rt_gcw_tryrefill(rt_gcw *w);
+static inline bool rt_gcw_tryget(rt_gcw *w, rt_grey *g) {
+  if (w->cur->n == 0 && !rt_gcw_tryrefill(w)) return false;
+  *g = w->cur->e[--w->cur->n];
+  return true;
+}
+/* w's buffers that hold work go to the shared list, empty ones take their
+** place: any worker's next get may take them (from the owner of w). */
+void rt_gcw_share(rt_gcw *w);
+/* Whether the shared list is empty.  Any thread. */
+bool rt_markq_empty(rt_markq *q);
+
+
 /* World stopped, from the stopper: calls fn over the registered roots
 ** (rt_gc_root_add) and the runtime's own places that hold the program's
 ** values: the buffers of channels with pointer-sized elements and each
@@ -486,6 +504,72 @@ size_t rt_heap_sweep(uint8_t bit, int64_t *kept);
 ** without asking base_of.  Any thread. */
 void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi);
 
+/* A marker: one worker's part of a conservative mark, the loop both
+** collectors run.  rt_mark shades a word that may point into the heap:
+** the object it points into (interior pointers count) gets `bit` in its
+** mark byte and, unless its byte has `noscan`, goes grey.  The mark byte
+** is set with a plain (relaxed atomic) store: two workers reaching one
+** object at once may both scan it, which is harmless and cheaper than a
+** locked instruction per object (Boehm's mark bytes rest on the same
+** fact). */
+typedef struct rt_marker {
+  rt_gcw w;                  /* its grey objects */
+  uintptr_t lo, hi;          /* the heap's bounds: words outside are skipped */
+  rt_heap_find_fn find;      /* the heap's find (rt_heap_finder) */
+  rt_ap *fap;                /* the view to pass it */
+  uint8_t bit;               /* the bit this mark sets */
+  uint8_t noscan;            /* the bit of pointer-free objects */
+  int64_t work;              /* bytes scanned so far (a pacer's unit of work) */
+} rt_marker;
+/* k's gcw joins q (rt_gcw_init); bit and noscan as above. */
+void rt_marker_init(rt_marker *k, rt_markq *q, uint8_t bit, uint8_t noscan);
+static inline void rt_mark(rt_marker *k, const void *v) {
+  if ((uintptr_t)v - k->lo >= k->hi - k->lo) return;  /* NULL, numbers, stacks */
+  size_t size;
+  uint8_t *m;
+  const char *base = k->find(k->fap, v, &size, &m);
+  if (!base) return;
+  uint8_t old = __atomic_load_n(m, __ATOMIC_RELAXED);
+  if (old & k->bit) return;
+  __atomic_store_n(m, old | k->bit, __ATOMIC_RELAXED);
+  if (!(old & k->noscan)) rt_gcw_put(&k->w, base, size);
+}
+/* rt_mark on every aligned word of [lo, hi); marker is an rt_marker (the
+** shape rt_stw_stacks and rt_gc_roots call). */
+void rt_mark_range(const void *lo, const void *hi, void *marker);
+/* In a drain of nworkers (rt_markq_reset): scans grey objects until every
+** worker is out of work. */
+void rt_mark_drain(rt_marker *k, int nworkers);
+/* Outside a drain: scans grey objects (rt_gcw_tryget) until about budget
+** bytes are scanned or none is left to k; returns the bytes scanned. */
+int64_t rt_mark_some(rt_marker *k, int64_t budget);
+/* World stopped, from the stopper: marks with bit everything reachable
+** from what q holds and, when roots, from the roots (every G's stack,
+** rt_gc_roots), on every P (parallel: rt_stw_parallel) or on this thread
+** alone.  Should a grey buffer have been lost (rt_markq_lost, now or
+** before the call), every marked object is scanned again until nothing is
+** lost.  Returns the marking time summed over the workers. */
+int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel);
+/* World stopped, from the stopper, after a mark with bit: marks
+** everything reachable again on this thread with vbit (a bit the
+** collector leaves free for it) and compares.  An object the second mark
+** reached and the first did not would be freed while reachable: the
+** program stops with the object and the collector `who` named, rather
+** than go on to use freed memory.  Objects only the first mark reached are
+** allowed (a conservative or concurrent mark may keep garbage).  Clears
+** vbit. */
+void rt_mark_verify(rt_markq *q, uint8_t bit, uint8_t vbit, uint8_t noscan, const char *who);
+/* The same check for a concurrent mark, world stopped at its end.  A
+** second mark from the roots cannot serve there: a conservative scan of a
+** stack may meet a stale word to an object that was garbage when the mark
+** began (a snapshot at the beginning rightly leaves it), and call it
+** reachable.  This checks instead that the mark is closed: no word of a
+** marked object that may hold pointers, of a registered root, channel
+** buffer or G argument, and (stacks: a collector that rescans them at its
+** end) of a stack, points into an unmarked object.  Stops the program as
+** rt_mark_verify does. */
+void rt_mark_check_closed(uint8_t bit, uint8_t noscan, bool stacks, const char *who);
+
 /* What a collector reports of each cycle; the framework keeps the
 ** figures of rt_gcstats (pauses, their percentiles, MMU) from them. */
 typedef struct rt_gccycle {
@@ -497,8 +581,22 @@ typedef struct rt_gccycle {
   int64_t heap_before;       /* live bytes when it began */
   int64_t heap_after;        /* live bytes it left */
   int64_t heap_goal;         /* the next cycle's trigger */
+  int64_t pause1_start;      /* a concurrent cycle's first pause, which starts its
+                                mark (0: the cycle had one pause) */
+  int64_t pause1_end;        /* its end; the program ran on from here to pause_start
+                                while the mark went on */
+  int64_t mark_conc_ns;      /* of mark_ns, what ran outside the pauses (workers and
+                                assists beside the program) */
 } rt_gccycle;
 void rt_gc_cycle_done(const rt_gccycle *c);
+
+/* From a G: the collector's view of the P it runs on (for a collector's
+** own worker Gs; the ops are handed theirs). */
+rt_gp *rt_gc_self(void);
+/* From the world's stopper, or in init: whether rt_store_ptr calls the
+** collector's barrier op (on from the start when it has one) or stores
+** plainly.  A concurrent collector turns it on for its marks only. */
+void rt_gc_barrier(bool on);
 
 typedef struct rt_mod_head {
   uint32_t abi;              /* RT_ABI_VERSION */
