@@ -263,7 +263,7 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   fit_blk *b = q_take(p, n);
   if (b) {  /* quick fit: no lock */
     b->req = (uint32_t)size;
-    b->mark = 0;
+    __atomic_store_n(&b->mark, 0, __ATOMIC_RELAXED);  /* a concurrent mark may read it */
     p->st.live_bytes += (int64_t)size;
     p->st.inuse_bytes += (int64_t)n;
     void *x = (char *)b + FIT_HDR;
@@ -289,7 +289,7 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   }
   if (b) {
     b->req = (uint32_t)size;
-    b->mark = 0;
+    __atomic_store_n(&b->mark, 0, __ATOMIC_RELAXED);  /* a concurrent mark may read it */
     __atomic_store_n(&b->cached, 0, __ATOMIC_RELAXED);  /* a treap priority's byte before */
     b->units = fit_size(b) / 16 <= UINT16_MAX ? (uint16_t)(fit_size(b) / 16) : 0;
     p->st.live_bytes += (int64_t)size;

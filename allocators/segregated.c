@@ -374,7 +374,8 @@ static void *sg_large(rt_ap *p, size_t size) {
   s->req = size;
   ((sg_p *)p->state)->c[0].allocs++;
   atomic_store_explicit(&s->state[0], 1, memory_order_relaxed);
-  s->mark[0] = 0;  /* the contract: a fresh object's mark byte is 0 */
+  /* The contract: a fresh object's mark byte is 0 (atomic: a concurrent mark may read it). */
+  __atomic_store_n(&s->mark[0], 0, __ATOMIC_RELAXED);
   p->st.live_bytes += (int64_t)size;
   p->st.inuse_bytes += (int64_t)s->elem;
   return s->start;  /* fresh pages: zeroed */
@@ -497,7 +498,7 @@ static void *sg_tiny(rt_ap *p, size_t size, unsigned flags) {
   p->st.live_bytes += SC_TINY;
   p->st.inuse_bytes += SC_TINY;
   atomic_store_explicit(&s->state[sg_index(s, b)], SG_PACK | 1, memory_order_relaxed);
-  s->mark[sg_index(s, b)] = 0;
+  __atomic_store_n(&s->mark[sg_index(s, b)], 0, __ATOMIC_RELAXED);
   sg_tiny_note(s, b, 0, size, true);
   if (m->tiny) sg_tiny_drop(p, sg_span_of(m->tiny), m->tiny, SG_PACK);
   m->tiny = b;
@@ -516,7 +517,7 @@ static void *sg_alloc(rt_ap *p, size_t size, unsigned flags) {
   if (!x) return NULL;
   size_t i = sg_index(s, x);
   atomic_store_explicit(&s->state[i], (uint16_t)(size + 1), memory_order_relaxed);
-  s->mark[i] = 0;
+  __atomic_store_n(&s->mark[i], 0, __ATOMIC_RELAXED);
   ((sg_p *)p->state)->c[sc].allocs++;
   p->st.live_bytes += (int64_t)size;
   p->st.inuse_bytes += (int64_t)s->elem;

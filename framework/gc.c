@@ -49,6 +49,7 @@ static struct {
   int64_t (*pauses)[2];      /* [start, end] of each stop, in order */
   size_t npauses, pcap;      /* used, room */
   int64_t t_start;           /* rt_now() at gc_start: the MMU's time line */
+  int64_t conc_ns;           /* marking outside the pauses, summed (rt_gccycle.mark_conc_ns) */
   const char *last_name;     /* the last run's collector */
 } GC;
 
@@ -110,8 +111,8 @@ static void gc_figures(int64_t now) {
   rt_lock_release(&GC.cyc_lock);
 }
 
-void rt_gc_cycle_done(const rt_gccycle *c) {
-  rt_lock_acquire(&GC.cyc_lock);
+/* Under cyc_lock: one more pause, [start, end). */
+static void gc_pause(int64_t start, int64_t end) {
   if (GC.npauses == GC.pcap) {
     size_t cap = GC.pcap ? 2 * GC.pcap : 64;
     int64_t(*p)[2] = realloc(GC.pauses, cap * sizeof *p);
@@ -121,12 +122,19 @@ void rt_gc_cycle_done(const rt_gccycle *c) {
     }
   }
   if (GC.npauses < GC.pcap) {
-    GC.pauses[GC.npauses][0] = c->pause_start;
-    GC.pauses[GC.npauses][1] = c->pause_end;
+    GC.pauses[GC.npauses][0] = start;
+    GC.pauses[GC.npauses][1] = end;
     GC.npauses++;
   }
+  GC.st.pause_total_ns += end - start;
+}
+
+void rt_gc_cycle_done(const rt_gccycle *c) {
+  rt_lock_acquire(&GC.cyc_lock);
+  if (c->pause1_start) gc_pause(c->pause1_start, c->pause1_end);
+  gc_pause(c->pause_start, c->pause_end);
   GC.st.cycles++;
-  GC.st.pause_total_ns += c->pause_end - c->pause_start;
+  GC.conc_ns += c->mark_conc_ns;
   if (c->ttsp_ns > GC.st.ttsp_max_ns) GC.st.ttsp_max_ns = c->ttsp_ns;
   GC.st.mark_ns += c->mark_ns;
   GC.st.sweep_ns += c->sweep_ns;
@@ -176,6 +184,7 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
   memset(&GC.st, 0, sizeof GC.st);
   GC.st.mmu_1ms = GC.st.mmu_10ms = GC.st.mmu_100ms = 1.0;
   GC.npauses = 0;
+  GC.conc_ns = 0;
   GC.t_start = rt_now();
   chan_roots_start(ops->caps & RT_GCC_FIND);
   GC.gps = heap_lines(sizeof(gc_slot) * (size_t)procs);
@@ -197,6 +206,7 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
     gc_stop();
     return fw_fail(RT_ENOMEM, err, errlen, "gc '%s': out of memory", ops->name);
   }
+  rt_gc_barrier(true);  /* before init, which may turn it off */
   for (; GC.inited < procs && ops->init; GC.inited++) {
     rc = ops->init(&GC.gps[GC.inited].gp);
     if (rc != RT_OK) {
@@ -207,7 +217,6 @@ int gc_start(const char *spec, int procs, char *err, size_t errlen) {
   }
   GC.inited = procs;
   gc_on_alloc = ops->on_alloc;
-  __atomic_store_n(&rt_gc_barrier_on, ops->barrier != NULL, __ATOMIC_RELAXED);
   return RT_OK;
 }
 
@@ -246,6 +255,12 @@ void gc_call_on_alloc(int pid, void *obj, size_t size, unsigned flags) {
 }
 
 int rt_gc_barrier_on;
+
+void rt_gc_barrier(bool on) {
+  __atomic_store_n(&rt_gc_barrier_on, on && GC.ops && GC.ops->barrier, __ATOMIC_RELAXED);
+}
+
+rt_gp *rt_gc_self(void) { return gc_cur("rt_gc_self"); }
 
 void rt_store_ptr_barrier(void **slot, void *v) {
   if (GC.ops && GC.ops->barrier) GC.ops->barrier(gc_cur("rt_store_ptr"), slot, v);
@@ -300,9 +315,11 @@ const char *rt_gc_stats(rt_gcstats *out) {
 /* RTLAB_GCTRACE=1: one line per cycle on stderr, in the spirit of Go's
 ** gctrace: cycle, time since the start, the collector's share of the CPU
 ** since the start (a pause holds every P, so its share is its share of the
-** wall time, as Go counts stop-the-world phases), the pause and what it
-** held (time to safe point, mark summed over the workers, sweep), the heap
-** before -> after -> goal, and Ps. */
+** wall time, as Go counts stop-the-world phases; marking beside the
+** program adds its CPU time over all Ps' time), the pause or, for a
+** concurrent cycle, both pauses and the concurrent phase between them,
+** what the cycle spent (time to safe point, mark summed over the workers,
+** sweep), the heap before -> after -> goal, and Ps. */
 static void gc_trace(const rt_gccycle *c) {
   static int on = -1;
   if (on < 0) {
@@ -311,12 +328,21 @@ static void gc_trace(const rt_gccycle *c) {
   }
   if (!on) return;
   int64_t since = c->pause_end - GC.t_start;
+  double share = (double)GC.st.pause_total_ns + (double)GC.conc_ns / GC.nprocs;
+  char pause[96];
+  double ms = (double)(c->pause_end - c->pause_start) / 1e6;
+  if (c->pause1_start)
+    snprintf(pause, sizeof pause, "pause %.3f+%.3f ms, concurrent %.3f ms",
+             (double)(c->pause1_end - c->pause1_start) / 1e6, ms,
+             (double)(c->pause_start - c->pause1_end) / 1e6);
+  else
+    snprintf(pause, sizeof pause, "pause %.3f ms", ms);
+  int64_t start = c->pause1_start ? c->pause1_start : c->pause_start;
   fprintf(stderr,
-          "gc %llu @%.3fs %.0f%%: pause %.3f ms (ttsp %.3f, mark %.3f, sweep %.3f), "
+          "gc %llu @%.3fs %.0f%%: %s (ttsp %.3f, mark %.3f, sweep %.3f), "
           "%lld -> %lld -> %lld KiB, %d P\n",
-          (unsigned long long)GC.st.cycles, (double)(c->pause_start - GC.t_start) / 1e9,
-          since > 0 ? 100.0 * (double)GC.st.pause_total_ns / (double)since : 0.0,
-          (double)(c->pause_end - c->pause_start) / 1e6, (double)c->ttsp_ns / 1e6,
+          (unsigned long long)GC.st.cycles, (double)(start - GC.t_start) / 1e9,
+          since > 0 ? 100.0 * share / (double)since : 0.0, pause, (double)c->ttsp_ns / 1e6,
           (double)c->mark_ns / 1e6, (double)c->sweep_ns / 1e6,
           (long long)(c->heap_before / 1024), (long long)(c->heap_after / 1024),
           (long long)(c->heap_goal / 1024), GC.nprocs);

@@ -16,6 +16,7 @@
 ** that wait spin briefly, then yield their CPU (more Ms than cores).
 */
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "rt_module.h"
@@ -137,14 +138,19 @@ static bool gcw_take(rt_gcw *w) {
   return b != NULL;
 }
 
-bool rt_gcw_refill(rt_gcw *w) {
+/* The other buffer if it holds work, else a shared one; no waiting. */
+bool rt_gcw_tryrefill(rt_gcw *w) {
   if (w->alt->n) {
     rt_wbuf *t = w->cur;
     w->cur = w->alt;
     w->alt = t;
     return true;
   }
-  if (gcw_take(w)) return true;
+  return gcw_take(w);
+}
+
+bool rt_gcw_refill(rt_gcw *w) {
+  if (rt_gcw_tryrefill(w)) return true;
   rt_markq *q = w->q;
   atomic_fetch_add(&q->nidle, 1);
   for (unsigned spins = 0;; spins++) {
@@ -184,4 +190,188 @@ void rt_gcw_balance(rt_gcw *w) {
   for (size_t i = 0; i < half; i++) b->e[i] = w->cur->e[w->cur->n + i];
   b->n = half;
   q_share(q, b);
+}
+
+/* ==== outside a drain: a concurrent mark ============================= */
+
+void rt_gcw_share(rt_gcw *w) {
+  for (int i = 0; i < 2; i++) {
+    rt_wbuf **bp = i ? &w->alt : &w->cur;
+    if ((*bp)->n == 0) continue;
+    rt_wbuf *b = q_empty(w->q);
+    if (!b) return;  /* stays here, still found by this worker's next get */
+    q_share(w->q, *bp);
+    *bp = b;
+  }
+}
+
+bool rt_markq_empty(rt_markq *q) { return atomic_load(&q->nfull) == 0; }
+
+/* ==== markers ======================================================== */
+
+void rt_marker_init(rt_marker *k, rt_markq *q, uint8_t bit, uint8_t noscan) {
+  rt_gcw_init(&k->w, q);
+  rt_heap_bounds(&k->lo, &k->hi);
+  k->find = rt_heap_finder(&k->fap);
+  k->bit = bit;
+  k->noscan = noscan;
+  k->work = 0;
+}
+
+/* Reads every word in range, stacks included: under AddressSanitizer
+** that means their redzones, and while the program runs (a concurrent
+** mark) words it is writing, both of which only a conservative scan may
+** read. */
+__attribute__((no_sanitize("address", "thread")))
+void rt_mark_range(const void *lo, const void *hi, void *marker) {
+  rt_marker *k = marker;
+  uintptr_t a = ((uintptr_t)lo + sizeof(void *) - 1) & ~(uintptr_t)(sizeof(void *) - 1);
+  const void *const *w = (const void *const *)a;
+  for (; (const void *)(w + 1) <= hi; w++) rt_mark(k, *w);
+  k->work += (const char *)w - (const char *)lo;
+}
+
+void rt_mark_drain(rt_marker *k, int nworkers) {
+  rt_grey g;
+  for (unsigned n = 1; rt_gcw_get(&k->w, &g); n++) {
+    rt_mark_range(g.base, g.base + g.size, k);
+    if (nworkers > 1 && n % 64 == 0) rt_gcw_balance(&k->w);
+  }
+}
+
+int64_t rt_mark_some(rt_marker *k, int64_t budget) {
+  int64_t start = k->work;
+  rt_grey g;
+  while (k->work - start < budget && rt_gcw_tryget(&k->w, &g))
+    rt_mark_range(g.base, g.base + g.size, k);
+  return k->work - start;
+}
+
+/* ==== whole marks, world stopped ===================================== */
+
+/* What the workers of rt_mark_world share. */
+typedef struct mw_job {
+  rt_markq *q;               /* the grey objects */
+  uint8_t bit, noscan;       /* as in rt_marker */
+  bool roots;                /* worker 0 scans the roots first */
+  bool rescan;               /* worker 0 rescans every marked object first */
+  _Atomic int64_t ns;        /* marking time, summed */
+} mw_job;
+
+static void mw_rescan1(void *base, size_t size, void *arg) {
+  rt_marker *k = arg;
+  if ((*rt_heap_mark_of(base) & (k->bit | k->noscan)) == k->bit)
+    rt_mark_range(base, (char *)base + size, k);
+}
+
+static void mw_work(int worker, int nworkers, void *arg) {
+  mw_job *j = arg;
+  int64_t t0 = rt_now();
+  rt_marker k;
+  rt_marker_init(&k, j->q, j->bit, j->noscan);
+  if (worker == 0 && j->roots) {
+    rt_stw_stacks(rt_mark_range, &k);
+    rt_gc_roots(rt_mark_range, &k);
+  }
+  if (worker == 0 && j->rescan) rt_heap_walk(mw_rescan1, &k);
+  rt_mark_drain(&k, nworkers);
+  rt_gcw_fini(&k.w);
+  atomic_fetch_add(&j->ns, rt_now() - t0);
+}
+
+/* Should a grey buffer fail to be allocated (rt_markq_lost), every marked
+** object is scanned again, which greys what the lost entries held, until
+** a drain loses nothing. */
+int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel) {
+  mw_job j = {.q = q, .bit = bit, .noscan = noscan, .roots = roots, .rescan = rt_markq_lost(q)};
+  do {
+    rt_markq_reset(q, parallel ? rt_stw_workers() : 1);
+    if (parallel)
+      rt_stw_parallel(mw_work, &j);
+    else
+      mw_work(0, 1, &j);
+    j.roots = false;
+    j.rescan = true;
+  } while (rt_markq_lost(q));
+  return atomic_load(&j.ns);
+}
+
+/* The tally of rt_mark_missed. */
+typedef struct mw_missed {
+  uint8_t bit, vbit;         /* the mark's bit, the second mark's */
+  size_t n;                  /* objects with vbit and without bit */
+  const void *first;         /* the first of them, and its size */
+  size_t first_size;
+} mw_missed;
+
+static void mw_missed1(void *base, size_t size, void *arg) {
+  mw_missed *v = arg;
+  uint8_t *m = rt_heap_mark_of(base);
+  if ((*m & (v->vbit | v->bit)) == v->vbit && v->n++ == 0) {
+    v->first = base;
+    v->first_size = size;
+  }
+  *m &= (uint8_t)~v->vbit;
+}
+
+void rt_mark_verify(rt_markq *q, uint8_t bit, uint8_t vbit, uint8_t noscan, const char *who) {
+  rt_mark_world(q, vbit, noscan, true, false);
+  mw_missed v = {.bit = bit, .vbit = vbit};
+  rt_heap_walk(mw_missed1, &v);
+  if (!v.n) return;
+  fprintf(stderr, "rtlab: fatal error: %s verify: %zu reachable objects were not marked "
+          "(first at %p, %zu bytes): the collector would have freed them\n",
+          who, v.n, v.first, v.first_size);
+  fflush(stderr);
+  _Exit(2);
+}
+
+/* What rt_mark_check_closed tallies. */
+typedef struct mc_check {
+  uint8_t bit, noscan;       /* the mark's bits */
+  uintptr_t lo, hi;          /* the heap's bounds */
+  rt_heap_find_fn find;      /* and its find */
+  rt_ap *fap;
+  size_t n;                  /* words that point to an unmarked object */
+  const void *first;         /* the first such object, its size */
+  size_t first_size;
+  const void *from;          /* where the word lay */
+} mc_check;
+
+__attribute__((no_sanitize("address", "thread")))
+static void mc_range(const void *lo, const void *hi, void *arg) {
+  mc_check *c = arg;
+  uintptr_t a = ((uintptr_t)lo + sizeof(void *) - 1) & ~(uintptr_t)(sizeof(void *) - 1);
+  for (const void *const *w = (const void *const *)a; (const void *)(w + 1) <= hi; w++) {
+    const void *v = *w;
+    if ((uintptr_t)v - c->lo >= c->hi - c->lo) continue;
+    size_t size;
+    uint8_t *m;
+    const void *base = c->find(c->fap, v, &size, &m);
+    if (!base || (*m & c->bit) || c->n++) continue;
+    c->first = base;
+    c->first_size = size;
+    c->from = w;
+  }
+}
+
+static void mc_object(void *base, size_t size, void *arg) {
+  mc_check *c = arg;
+  if ((*rt_heap_mark_of(base) & (c->bit | c->noscan)) == c->bit)
+    mc_range(base, (char *)base + size, c);
+}
+
+void rt_mark_check_closed(uint8_t bit, uint8_t noscan, bool stacks, const char *who) {
+  mc_check c = {.bit = bit, .noscan = noscan};
+  rt_heap_bounds(&c.lo, &c.hi);
+  c.find = rt_heap_finder(&c.fap);
+  rt_gc_roots(mc_range, &c);
+  if (stacks) rt_stw_stacks(mc_range, &c);
+  rt_heap_walk(mc_object, &c);
+  if (!c.n) return;
+  fprintf(stderr, "rtlab: fatal error: %s verify: %zu words point to unmarked objects (first "
+          "at %p, %zu bytes, from the word at %p): the collector would have freed them\n",
+          who, c.n, c.first, c.first_size, c.from);
+  fflush(stderr);
+  _Exit(2);
 }
