@@ -1,9 +1,11 @@
 -- gc.lua: collectors against Go's and Boehm GC's on the same programs
 -- (issue 6).  none is the baseline that never frees; marksweep is the
 -- stop-the-world collector, over segregated (Go's allocator) and
--- first_fit, with gogc 50/100/200/400.  concurrent joins as it lands.
--- The target (P=1, binarytrees depth 18): marksweep's time <= 1.0x Boehm
--- GC's and its peak RSS <= 1.5x.
+-- first_fit, with gogc 50/100/200/400; concurrent is the collector that
+-- marks beside the program, over segregated, with the same gogc values
+-- and each of its three write barriers.  The targets (P=1, binarytrees
+-- depth 18): marksweep's time <= 1.0x Boehm GC's and its peak RSS <=
+-- 1.5x; concurrent's time <= 1.0x Go's and its max pause <= 2x Go's.
 --
 --   make peers && build/rtlab run experiments/gc.lua
 --   build/rtlab report results/gc                        # ns per node / request
@@ -23,7 +25,9 @@ return rtlab.experiment {
     { "mutate" },
   },
   matrix = {
-    gc = { "none", "marksweep,gogc=50", "marksweep", "marksweep,gogc=200", "marksweep,gogc=400" },
+    gc = { "none", "marksweep,gogc=50", "marksweep", "marksweep,gogc=200", "marksweep,gogc=400",
+           "concurrent,gogc=50", "concurrent", "concurrent,gogc=200", "concurrent,gogc=400",
+           "concurrent,barrier=dijkstra", "concurrent,barrier=yuasa" },
     alloc = { "segregated", "first_fit" },
     procs = { 1, 2 },
   },

@@ -223,11 +223,13 @@ func main() {
 	runtime.GOMAXPROCS(*procs)
 
 	runtime.GC() // start from a clean heap, as rtlab starts a fresh runtime
+	gc0 := gcNow()
 	timed.start()
 	ops, err := w.run(v)
 	if !timed.ended {
 		timed.end()
 	}
+	gc1 := gcNow()
 	wall := timed.t1.Sub(timed.t0).Nanoseconds()
 	ru0, ru1 := timed.ru0, timed.ru1
 
@@ -268,6 +270,7 @@ func main() {
 		lat.add("max_ns", latency[len(latency)-1])
 		out.add("latency", lat)
 	}
+	out.add("gcstats", gcSince(gc0, gc1))
 	out.add("peer", "go")
 	out.add("go_version", runtime.Version())
 	out.add("host", host)
