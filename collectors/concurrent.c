@@ -166,11 +166,11 @@ static bool cc_start(rt_gp *p) {
   rt_gcw_share(&pp->k.w);  /* the roots' objects, to every P */
   rt_gc_barrier(true);
   uint64_t n = atomic_fetch_add(&s->cycle, 1) + 1;
+  c.pause1_end = rt_now();  /* but for the restart's few microseconds */
+  c.mark_ns = c.pause1_end - c.pause1_start - c.ttsp_ns;
+  s->c = c;  /* before the phase: cc_finish may read it as soon as the mark is on */
   atomic_store(&s->phase, PH_MARK);
   rt_stw_end();
-  c.pause1_end = rt_now();
-  c.mark_ns = c.pause1_end - c.pause1_start - c.ttsp_ns;
-  s->c = c;
   rt_go(cc_worker, (void *)(uintptr_t)n);
   return true;
 }
