@@ -13,16 +13,17 @@
 ** turn.  Each object's mark byte (the allocator's mark_of) holds two bits:
 ** MS_MARK for this cycle and MS_NOSCAN, set at allocation.  The mark loop
 ** calls the allocator's find directly (rt_heap_finder): base, size and
-** mark byte in one look-up.  The mark loop is the framework's (rt_marker),
-** which the concurrent collector runs too.
+** mark byte in one look-up.
 **
-** Marking runs on every M that stopped with its P (rt_mark_world over
-** rt_stw_parallel): the stopper scans the roots, and all drain the grey
-** objects through the framework's shared mark queue (rt_gcw, Go's
-** gcWork), so a long list cannot overflow a stack and idle workers take
-** buffers from busy ones.  Sweeping is the allocator's (rt_heap_sweep, by
-** the stopper): unmarked objects are freed, the marks of the others
-** cleared.
+** Marking runs on every M that stopped with its P (rt_stw_parallel): the
+** stopper scans the roots, and all drain the grey objects through the
+** framework's shared mark queue (rt_gcw, Go's gcWork), so a long list
+** cannot overflow a stack and idle workers take buffers from busy ones.
+** A mark byte is set with a plain (relaxed atomic) store: two workers
+** reaching one object at once may both scan it, which is harmless.
+** Should a grey buffer fail to be allocated, every marked object is
+** scanned again until nothing new is marked.  Sweeping is the allocator's (rt_heap_sweep, by the stopper):
+** unmarked objects are freed, the marks of the others cleared.
 **
 ** Not yet here: lazy sweeping and a parallel sweep; both change the
 ** pause, not what is freed.
@@ -60,12 +61,28 @@ typedef struct ms_shared {
   _Atomic int collecting;     /* a cycle is under way */
   int64_t live;               /* live bytes the last cycle left */
   rt_markq *mq;               /* the grey objects, shared by the workers */
+  bool rescan;                /* this drain starts from every marked object,
+                                 not the roots (a grey buffer was lost) */
+  uint8_t bit;                /* the bit this drain sets: MS_MARK, or
+                                 MS_VERIFY in the verify pass */
+  _Atomic int64_t mark_ns;    /* marking time, summed over the workers */
+  uintptr_t lo, hi;           /* the heap's bounds (rt_heap_bounds) */
+  rt_heap_find_fn find;       /* the heap's find (rt_heap_finder) */
+  rt_ap *fap;                 /* the view to pass it */
 } ms_shared;
+
+/* One worker of a parallel mark. */
+typedef struct ms_worker {
+  ms_shared *s;               /* the collector */
+  rt_gcw w;                   /* its grey buffers */
+} ms_worker;
 
 static int ms_init(rt_gp *p) {
   ms_shared *s = p->shared;
   if (p->id == 0) {
     atomic_store(&s->budget, MS_MIN_HEAP);
+    rt_heap_bounds(&s->lo, &s->hi);
+    s->find = rt_heap_finder(&s->fap);
     s->mq = rt_markq_new(p->nprocs);
     if (!s->mq) return RT_ENOMEM;
   }
@@ -79,14 +96,129 @@ static void ms_fini(rt_gp *p) {
   s->mq = NULL;
 }
 
+/* v may point into a live object: mark it, grey unless pointer-free. */
+static inline void ms_mark(ms_worker *k, const void *v) {
+  ms_shared *s = k->s;
+  if ((uintptr_t)v - s->lo >= s->hi - s->lo) return;  /* NULL, numbers, stacks */
+  size_t size;
+  uint8_t *m;
+  const char *base = s->find(s->fap, v, &size, &m);
+  if (!base) return;
+  uint8_t old = __atomic_load_n(m, __ATOMIC_RELAXED);
+  if (old & s->bit) return;
+  /* A store, not an atomic or: two workers that both find the object
+  ** unmarked store the same byte and both grey it, and the second scan
+  ** finds everything marked.  Rare, and cheaper than a locked
+  ** instruction per object (Boehm's mark bytes rest on the same fact). */
+  __atomic_store_n(m, old | s->bit, __ATOMIC_RELAXED);
+  if (!(old & MS_NOSCAN)) rt_gcw_put(&k->w, base, size);
+}
+
+/* Reads every word in range, stacks included: under AddressSanitizer
+** that means their redzones, which only a conservative scan may read. */
+__attribute__((no_sanitize("address")))
+static void ms_scan(const void *lo, const void *hi, void *arg) {
+  ms_worker *k = arg;
+  uintptr_t a = ((uintptr_t)lo + sizeof(void *) - 1) & ~(uintptr_t)(sizeof(void *) - 1);
+  for (const void *const *w = (const void *const *)a; (const void *)(w + 1) <= hi; w++)
+    ms_mark(k, *w);
+}
+
+/* After a grey buffer was lost: every marked object that may hold
+** pointers is scanned again, which greys what the lost entries held. */
+static void ms_rescan1(void *base, size_t size, void *arg) {
+  uint8_t bit = ((ms_worker *)arg)->s->bit;
+  if ((*rt_heap_mark_of(base) & (bit | MS_NOSCAN)) == bit)
+    ms_scan(base, (char *)base + size, arg);
+}
+
+/* The verify pass's tally: objects it reached that the mark did not. */
+typedef struct ms_missed {
+  size_t n;                   /* how many */
+  const void *first;          /* the first seen, and its size */
+  size_t first_size;
+} ms_missed;
+
+static void ms_verify1(void *base, size_t size, void *arg) {
+  ms_missed *v = arg;
+  uint8_t *m = rt_heap_mark_of(base);
+  if ((*m & (MS_VERIFY | MS_MARK)) == MS_VERIFY && v->n++ == 0) {
+    v->first = base;
+    v->first_size = size;
+  }
+  *m &= (uint8_t)~MS_VERIFY;
+}
+
+static void ms_work(int worker, int nworkers, void *arg);
+
+/* World stopped: marks everything reachable with `bit`, on every P
+** (parallel) or on this thread alone, from the roots and then, while a
+** grey buffer was lost, from every object marked so far. */
+static void ms_mark_all(ms_shared *s, uint8_t bit, bool parallel) {
+  s->bit = bit;
+  s->rescan = false;
+  do {
+    rt_markq_reset(s->mq, parallel ? rt_stw_workers() : 1);
+    if (parallel)
+      rt_stw_parallel(ms_work, s);
+    else
+      ms_work(0, 1, s);
+    s->rescan = true;
+  } while (rt_markq_lost(s->mq));
+}
+
+/* verify=on, world stopped, after the mark: marks everything reachable
+** again on this thread alone with MS_VERIFY and compares.  An object the
+** second mark reached and the first did not would be freed while
+** reachable: the program stops with the object named, rather than go on
+** to use freed memory.  (Objects the mark reached and this pass did not
+** are allowed: a conservative mark may keep garbage.) */
+static void ms_verify(ms_shared *s) {
+  ms_mark_all(s, MS_VERIFY, false);
+  ms_missed v = {0};
+  rt_heap_walk(ms_verify1, &v);
+  if (v.n) {
+    fprintf(stderr, "rtlab: fatal error: marksweep verify: %zu reachable objects were not "
+            "marked (first at %p, %zu bytes): the collector would have freed them\n",
+            v.n, v.first, v.first_size);
+    fflush(stderr);
+    _Exit(2);
+  }
+}
+
+/* One worker's part of a mark (rt_stw_parallel): the stopper starts it
+** from the roots (or, after a loss, every marked object), then all drain. */
+static void ms_work(int worker, int nworkers, void *arg) {
+  ms_shared *s = arg;
+  int64_t t0 = rt_now();
+  ms_worker k = {.s = s};
+  rt_gcw_init(&k.w, s->mq);
+  if (worker == 0) {
+    if (s->rescan) {
+      rt_heap_walk(ms_rescan1, &k);
+    } else {
+      rt_stw_stacks(ms_scan, &k);
+      rt_gc_roots(ms_scan, &k);
+    }
+  }
+  rt_grey g;
+  for (unsigned n = 1; rt_gcw_get(&k.w, &g); n++) {
+    ms_scan(g.base, g.base + g.size, &k);
+    if (nworkers > 1 && n % 64 == 0) rt_gcw_balance(&k.w);
+  }
+  rt_gcw_fini(&k.w);
+  atomic_fetch_add(&s->mark_ns, rt_now() - t0);
+}
+
 static void ms_collect(rt_gp *p, int reason) {
   (void)reason;
   ms_shared *s = p->shared;
   rt_gccycle c = {.pause_start = rt_now()};
   if (!rt_stw_start(&c.ttsp_ns)) return;  /* another G collected meanwhile */
   c.heap_before = s->live + atomic_load(&s->since);
-  c.mark_ns = rt_mark_world(s->mq, MS_MARK, MS_NOSCAN, true, true);
-  if (p->param[P_VERIFY].i) rt_mark_verify(s->mq, MS_MARK, MS_VERIFY, MS_NOSCAN, "marksweep");
+  atomic_store(&s->mark_ns, 0);
+  ms_mark_all(s, MS_MARK, true);
+  if (p->param[P_VERIFY].i) ms_verify(s);
   int64_t t1 = rt_now();
   rt_heap_sweep(MS_MARK, &s->live);
   int64_t t2 = rt_now();
@@ -94,6 +226,7 @@ static void ms_collect(rt_gp *p, int reason) {
   if (goal < MS_MIN_HEAP) goal = MS_MIN_HEAP;
   atomic_store(&s->budget, goal - s->live);
   atomic_store(&s->since, 0);
+  c.mark_ns = atomic_load(&s->mark_ns);
   c.sweep_ns = t2 - t1;
   c.heap_after = s->live;
   c.heap_goal = goal;

@@ -211,7 +211,10 @@ bool rt_markq_empty(rt_markq *q) { return atomic_load(&q->nfull) == 0; }
 
 void rt_marker_init(rt_marker *k, rt_markq *q, uint8_t bit, uint8_t noscan) {
   rt_gcw_init(&k->w, q);
-  rt_heap_bounds(&k->lo, &k->hi);
+  uintptr_t lo, hi;
+  rt_heap_bounds(&lo, &hi);
+  k->below = lo - 1;
+  k->span = hi - lo;
   k->find = rt_heap_finder(&k->fap);
   k->bit = bit;
   k->noscan = noscan;
@@ -296,40 +299,10 @@ int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool
   return atomic_load(&j.ns);
 }
 
-/* The tally of rt_mark_missed. */
-typedef struct mw_missed {
-  uint8_t bit, vbit;         /* the mark's bit, the second mark's */
-  size_t n;                  /* objects with vbit and without bit */
-  const void *first;         /* the first of them, and its size */
-  size_t first_size;
-} mw_missed;
-
-static void mw_missed1(void *base, size_t size, void *arg) {
-  mw_missed *v = arg;
-  uint8_t *m = rt_heap_mark_of(base);
-  if ((*m & (v->vbit | v->bit)) == v->vbit && v->n++ == 0) {
-    v->first = base;
-    v->first_size = size;
-  }
-  *m &= (uint8_t)~v->vbit;
-}
-
-void rt_mark_verify(rt_markq *q, uint8_t bit, uint8_t vbit, uint8_t noscan, const char *who) {
-  rt_mark_world(q, vbit, noscan, true, false);
-  mw_missed v = {.bit = bit, .vbit = vbit};
-  rt_heap_walk(mw_missed1, &v);
-  if (!v.n) return;
-  fprintf(stderr, "rtlab: fatal error: %s verify: %zu reachable objects were not marked "
-          "(first at %p, %zu bytes): the collector would have freed them\n",
-          who, v.n, v.first, v.first_size);
-  fflush(stderr);
-  _Exit(2);
-}
-
 /* What rt_mark_check_closed tallies. */
 typedef struct mc_check {
   uint8_t bit, noscan;       /* the mark's bits */
-  uintptr_t lo, hi;          /* the heap's bounds */
+  uintptr_t below, span;     /* as in rt_marker */
   rt_heap_find_fn find;      /* and its find */
   rt_ap *fap;
   size_t n;                  /* words that point to an unmarked object */
@@ -344,7 +317,7 @@ static void mc_range(const void *lo, const void *hi, void *arg) {
   uintptr_t a = ((uintptr_t)lo + sizeof(void *) - 1) & ~(uintptr_t)(sizeof(void *) - 1);
   for (const void *const *w = (const void *const *)a; (const void *)(w + 1) <= hi; w++) {
     const void *v = *w;
-    if ((uintptr_t)v - c->lo >= c->hi - c->lo) continue;
+    if ((uintptr_t)v - c->below - 1 >= c->span) continue;
     size_t size;
     uint8_t *m;
     const void *base = c->find(c->fap, v, &size, &m);
@@ -363,7 +336,10 @@ static void mc_object(void *base, size_t size, void *arg) {
 
 void rt_mark_check_closed(uint8_t bit, uint8_t noscan, bool stacks, const char *who) {
   mc_check c = {.bit = bit, .noscan = noscan};
-  rt_heap_bounds(&c.lo, &c.hi);
+  uintptr_t lo, hi;
+  rt_heap_bounds(&lo, &hi);
+  c.below = lo - 1;
+  c.span = hi - lo;
   c.find = rt_heap_finder(&c.fap);
   rt_gc_roots(mc_range, &c);
   if (stacks) rt_stw_stacks(mc_range, &c);

@@ -504,8 +504,10 @@ size_t rt_heap_sweep(uint8_t bit, int64_t *kept);
 ** without asking base_of.  Any thread. */
 void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi);
 
-/* A marker: one worker's part of a conservative mark, the loop both
-** collectors run.  rt_mark shades a word that may point into the heap:
+/* A marker: one worker's part of a conservative mark (the concurrent
+** collector's; marksweep still runs its own copy of this loop: moved onto
+** this one, its binarytrees kept 16 MiB more for the whole run, which is
+** not understood yet).  rt_mark shades a word that may point into the heap:
 ** the object it points into (interior pointers count) gets `bit` in its
 ** mark byte and, unless its byte has `noscan`, goes grey.  The mark byte
 ** is set with a plain (relaxed atomic) store: two workers reaching one
@@ -514,7 +516,11 @@ void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi);
 ** fact). */
 typedef struct rt_marker {
   rt_gcw w;                  /* its grey objects */
-  uintptr_t lo, hi;          /* the heap's bounds: words outside are skipped */
+  uintptr_t below;           /* one byte below the heap (rt_heap_bounds' lo - 1),
+                                never an object's address: the stopper's own stack
+                                is scanned, markers included, and the heap's first
+                                object would be kept alive by a plain lo */
+  uintptr_t span;            /* the heap's bytes: words outside are skipped */
   rt_heap_find_fn find;      /* the heap's find (rt_heap_finder) */
   rt_ap *fap;                /* the view to pass it */
   uint8_t bit;               /* the bit this mark sets */
@@ -524,7 +530,7 @@ typedef struct rt_marker {
 /* k's gcw joins q (rt_gcw_init); bit and noscan as above. */
 void rt_marker_init(rt_marker *k, rt_markq *q, uint8_t bit, uint8_t noscan);
 static inline void rt_mark(rt_marker *k, const void *v) {
-  if ((uintptr_t)v - k->lo >= k->hi - k->lo) return;  /* NULL, numbers, stacks */
+  if ((uintptr_t)v - k->below - 1 >= k->span) return;  /* NULL, numbers, stacks */
   size_t size;
   uint8_t *m;
   const char *base = k->find(k->fap, v, &size, &m);
@@ -550,24 +556,16 @@ int64_t rt_mark_some(rt_marker *k, int64_t budget);
 ** before the call), every marked object is scanned again until nothing is
 ** lost.  Returns the marking time summed over the workers. */
 int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel);
-/* World stopped, from the stopper, after a mark with bit: marks
-** everything reachable again on this thread with vbit (a bit the
-** collector leaves free for it) and compares.  An object the second mark
-** reached and the first did not would be freed while reachable: the
-** program stops with the object and the collector `who` named, rather
-** than go on to use freed memory.  Objects only the first mark reached are
-** allowed (a conservative or concurrent mark may keep garbage).  Clears
-** vbit. */
-void rt_mark_verify(rt_markq *q, uint8_t bit, uint8_t vbit, uint8_t noscan, const char *who);
-/* The same check for a concurrent mark, world stopped at its end.  A
-** second mark from the roots cannot serve there: a conservative scan of a
+/* A check of a concurrent mark, world stopped at its end.  A second mark
+** from the roots (marksweep's verify) cannot serve there: a conservative scan of a
 ** stack may meet a stale word to an object that was garbage when the mark
 ** began (a snapshot at the beginning rightly leaves it), and call it
 ** reachable.  This checks instead that the mark is closed: no word of a
 ** marked object that may hold pointers, of a registered root, channel
 ** buffer or G argument, and (stacks: a collector that rescans them at its
-** end) of a stack, points into an unmarked object.  Stops the program as
-** rt_mark_verify does. */
+** end) of a stack, points into an unmarked object.  Else the program
+** stops with the object and the collector `who` named, rather than go on
+** to use freed memory. */
 void rt_mark_check_closed(uint8_t bit, uint8_t noscan, bool stacks, const char *who);
 
 /* What a collector reports of each cycle; the framework keeps the
