@@ -31,8 +31,8 @@
 **       allocates faster than the worker marks is slowed, not let past
 **       its goal.
 **
-**   Termination (second pause).  The first worker or assist that finds no
-**   grey object left to it stops the world, moves every P's buffers to
+**   Termination (second pause).  A worker or assist that finds no grey
+**   object left to it, none shared, and no other G marking stops the world, moves every P's buffers to
 **   the shared list, marks what they and (dijkstra) the stacks still
 **   reach on every P, turns the barrier off and sweeps.
 **
@@ -58,6 +58,7 @@
 #define CC_FLUSH 65536        /* a P adds its allocations to the shared count every so many bytes */
 #define CC_SLICE (256 << 10)  /* bytes a worker scans between looks at the clock */
 #define CC_ASSIST (64 << 10)  /* assist debt paid at once (fewer, longer assists) */
+#define CC_IDLE_NS 50000      /* a worker that found nothing while others mark waits this long */
 
 enum { P_GOGC, P_BARRIER, P_LIMIT, P_TRIGGER, P_VERIFY };
 enum { B_HYBRID, B_DIJKSTRA, B_YUASA };
@@ -95,6 +96,7 @@ typedef struct cc_shared {
   _Atomic int64_t conc_ns;    /* this cycle's marking beside the program, summed */
   _Atomic uint64_t cycle;     /* cycles started */
   _Atomic uint64_t done;      /* cycles ended */
+  _Atomic int busy;           /* Gs in cc_help now */
   int64_t live;               /* live bytes the last cycle left */
   int64_t goal;               /* this cycle's goal (heap bytes) */
   double trig;                /* the trigger, as a part of the way to the goal */
@@ -216,15 +218,21 @@ static void cc_finish(rt_gp *p) {
   rt_gc_cycle_done(&c);
 }
 
-/* Scans up to budget bytes on p's buffers, timed as concurrent marking;
-** ends the mark when p finds nothing.  Returns the bytes scanned. */
+/* Scans up to budget bytes from p's buffers and the shared list, timed
+** as concurrent marking.  What it leaves when the budget runs out goes to
+** the shared list, for whoever is free.  It ends the mark when it found
+** nothing, nothing is shared and no other G is marking: one that is may
+** yet share work (at 2 Ps, ending the mark as soon as one P ran dry left
+** the whole mark to the final pause).  Returns the bytes scanned. */
 static int64_t cc_help(rt_gp *p, int64_t budget) {
   cc_shared *s = p->shared;
   cc_p *pp = p->state;
+  atomic_fetch_add(&s->busy, 1);
   int64_t t0 = rt_now();
   int64_t did = rt_mark_some(&pp->k, budget);
+  if (did >= budget) rt_gcw_share(&pp->k.w);
   atomic_fetch_add(&s->conc_ns, rt_now() - t0);
-  if (did == 0) cc_finish(p);
+  if (atomic_fetch_sub(&s->busy, 1) == 1 && did == 0 && rt_markq_empty(s->mq)) cc_finish(p);
   return did;
 }
 
@@ -237,7 +245,10 @@ static void cc_worker(void *arg) {
     cc_shared *s = p->shared;
     if (atomic_load(&s->phase) != PH_MARK || atomic_load(&s->cycle) != cycle) return;
     int64_t t0 = rt_now();
-    if (cc_help(p, CC_SLICE) == 0) return;
+    if (cc_help(p, CC_SLICE) == 0) {  /* others are marking: look again soon */
+      rt_sleep(CC_IDLE_NS);
+      continue;
+    }
     double u = 0.25 * p->nprocs;
     if (u < 1)
       rt_sleep((int64_t)((double)(rt_now() - t0) * (1 - u) / u));
@@ -284,8 +295,8 @@ static void cc_collect(rt_gp *p, int reason) {
     int phase = atomic_load(&s->phase);
     if (phase == PH_OFF)
       cc_start(p);
-    else if (phase == PH_MARK)
-      cc_help(p, CC_SLICE);
+    else if (phase == PH_MARK && !cc_help(p, CC_SLICE))
+      rt_yield();  /* others are marking */
     else
       rt_yield();  /* another G is in a pause's way */
     p = rt_gc_self();  /* a yield or a pause may have moved this G */
