@@ -74,8 +74,8 @@ static const rt_param cc_params[] = {
   {"trigger", RT_PT_INT, 70, 10, 95, NULL,
    "first trigger, percent of the way from the live heap to the goal (the pacer adapts it)"},
   {"verify", RT_PT_BOOL, 0, 0, 1, NULL,
-   "in each final pause, stop the program if a marked object, a root or (dijkstra) a stack "
-   "points to an unmarked one (slow: for testing collectors)"},
+   "in each final pause, stop the program if a marked object or a root points to an "
+   "unmarked one (slow: for testing collectors)"},
 };
 
 enum { PH_OFF, PH_START, PH_MARK, PH_TERM };  /* phases of a cycle */
@@ -196,7 +196,7 @@ static void cc_finish(rt_gp *p) {
   c.mark_ns += c.mark_conc_ns +
                rt_mark_world(s->mq, CC_MARK, CC_NOSCAN, s->barrier == B_DIJKSTRA, true);
   if (p->param[P_VERIFY].i)
-    rt_mark_check_closed(CC_MARK, CC_NOSCAN, s->barrier == B_DIJKSTRA, "concurrent");
+    rt_mark_check_closed(CC_MARK, CC_NOSCAN, "concurrent");
   rt_gc_barrier(false);
   int64_t t1 = rt_now(), heap_end = s->live + atomic_load(&s->since), live0 = s->live;
   rt_heap_sweep(CC_MARK, &s->live);

@@ -309,6 +309,8 @@ typedef struct mc_check {
   const void *first;         /* the first such object, its size */
   size_t first_size;
   const void *from;          /* where the word lay */
+  const char *kind;          /* what is being checked: "a root", "an object" */
+  const char *from_kind;     /* and what held that word */
 } mc_check;
 
 __attribute__((no_sanitize("address", "thread")))
@@ -325,6 +327,7 @@ static void mc_range(const void *lo, const void *hi, void *arg) {
     c->first = base;
     c->first_size = size;
     c->from = w;
+    c->from_kind = c->kind;
   }
 }
 
@@ -334,20 +337,21 @@ static void mc_object(void *base, size_t size, void *arg) {
     mc_range(base, (char *)base + size, c);
 }
 
-void rt_mark_check_closed(uint8_t bit, uint8_t noscan, bool stacks, const char *who) {
+void rt_mark_check_closed(uint8_t bit, uint8_t noscan, const char *who) {
   mc_check c = {.bit = bit, .noscan = noscan};
   uintptr_t lo, hi;
   rt_heap_bounds(&lo, &hi);
   c.below = lo - 1;
   c.span = hi - lo;
   c.find = rt_heap_finder(&c.fap);
+  c.kind = "a root";
   rt_gc_roots(mc_range, &c);
-  if (stacks) rt_stw_stacks(mc_range, &c);
+  c.kind = "an object";
   rt_heap_walk(mc_object, &c);
   if (!c.n) return;
   fprintf(stderr, "rtlab: fatal error: %s verify: %zu words point to unmarked objects (first "
-          "at %p, %zu bytes, from the word at %p): the collector would have freed them\n",
-          who, c.n, c.first, c.first_size, c.from);
+          "at %p, %zu bytes, from the word at %p in %s): the collector would have freed them\n",
+          who, c.n, c.first, c.first_size, c.from, c.from_kind);
   fflush(stderr);
   _Exit(2);
 }

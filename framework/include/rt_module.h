@@ -557,16 +557,17 @@ int64_t rt_mark_some(rt_marker *k, int64_t budget);
 ** lost.  Returns the marking time summed over the workers. */
 int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel);
 /* A check of a concurrent mark, world stopped at its end.  A second mark
-** from the roots (marksweep's verify) cannot serve there: a conservative scan of a
-** stack may meet a stale word to an object that was garbage when the mark
-** began (a snapshot at the beginning rightly leaves it), and call it
-** reachable.  This checks instead that the mark is closed: no word of a
-** marked object that may hold pointers, of a registered root, channel
-** buffer or G argument, and (stacks: a collector that rescans them at its
-** end) of a stack, points into an unmarked object.  Else the program
-** stops with the object and the collector `who` named, rather than go on
-** to use freed memory. */
-void rt_mark_check_closed(uint8_t bit, uint8_t noscan, bool stacks, const char *who);
+** from the roots (marksweep's verify) cannot serve there: a conservative
+** scan of a stack may meet a stale word to an object that was garbage
+** when the mark began (a snapshot at the beginning rightly leaves it),
+** and call it reachable.  This checks instead that the mark is closed: no
+** word of a marked object that may hold pointers, of a registered root,
+** channel buffer or G argument points into an unmarked object.  Stacks
+** are not checked: the stopped Ms' frames move between a mark and this
+** check (they run the mark's workers), which turns stale slots into false
+** alarms.  On a miss the program stops with the object and the collector
+** `who` named, rather than go on to use freed memory. */
+void rt_mark_check_closed(uint8_t bit, uint8_t noscan, const char *who);
 
 /* What a collector reports of each cycle; the framework keeps the
 ** figures of rt_gcstats (pauses, their percentiles, MMU) from them. */
