@@ -258,7 +258,6 @@ static inline bool q_put(rt_ap *p, fit_blk *b, size_t bsize) {
 
 void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
   if (size > FIT_MAXREQ) return NULL;
-  fit_heap *h = fit_home(p);
   size_t n = req_block(size);
   fit_blk *b = q_take(p, n);
   if (b) {  /* quick fit: no lock */
@@ -270,6 +269,7 @@ void *fit_alloc(rt_ap *p, size_t size, unsigned flags) {
     if (flags & RT_AF_ZERO) memset(x, 0, size);
     return x;
   }
+  fit_heap *h = fit_home(p);  /* not needed by the quick path above */
   fit_lock(p, h);
   if (n > FIT_BIG) {
     size_t np = (HDRSZ + n + 16 + RT_PAGE - 1) / RT_PAGE;
