@@ -58,6 +58,7 @@
 #include "rt_module.h"
 #include "sizeclass.h"
 
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -97,6 +98,8 @@ struct sg_span {
   uint8_t sc;                /* span class: 1..67, SG_TINYSC, 0 for a large object */
   uint8_t cls;               /* size class of its geometry (tiny: 2) */
   uint8_t where;             /* SG_*; central lock (SG_LARGE: fixed) */
+  _Atomic uint32_t sweepgen; /* the sweep's view of it (Go's mspan.sweepgen): the heap's
+                                sweepgen - 2 unswept, - 1 being swept, = swept */
   void *free;                /* freed objects given back by flushes; central lock */
   sg_span *next, *prev;      /* mcentral list (where); central lock */
   sg_span *anext, *aprev;    /* every span of the heap; heap lock */
@@ -120,6 +123,8 @@ typedef struct sg_p {        /* per P: the mcache */
   sg_class c[SG_NSC];        /* by span class */
   char *tiny;                /* the tiny block being packed, or NULL */
   size_t tinyoff;            /* bytes of it used */
+  uint32_t sweepgen;         /* the heap's, copied by sweep_begin (world stopped):
+                                one load beside the span's on the fast path */
 } sg_p;
 
 typedef struct sg_central {
@@ -136,7 +141,12 @@ typedef struct sg_meta {     /* free list of metadata blocks of one size */
 typedef struct sg_heap {     /* shared: mcentral and mheap */
   sg_central central[SG_NSC];
   rt_lock lock;              /* the heap's: spans list, metadata */
-  sg_span *spans;            /* every span (walk, fini) */
+  sg_span *spans;            /* every span (walk, fini, the sweep), newest first */
+  size_t nspans;             /* how many */
+  sg_span *cursor;           /* the next span a sweep_some looks at; heap lock */
+  uint32_t sweepgen;         /* + 2 at each sweep's beginning (world stopped) */
+  uint8_t sweep_bit;         /* the sweep under way: its live bit */
+  int sweep_fill;            /* and its fill (-1: none) */
   sg_meta meta[SG_NSC];      /* metadata blocks by span class (0: large) */
   char *chunk;               /* metadata chunk being carved */
   size_t chunk_left;         /* bytes left in it */
@@ -157,6 +167,14 @@ static uint32_t sg_index(const sg_span *s, const char *x) {
 }
 
 static sg_span *sg_span_of(const void *x) { return rt_pages_owner(x); }
+
+/* Whether the sweep under way is done with s (or none is under way). */
+static inline bool sg_swept(const rt_ap *p, const sg_span *s) {
+  return atomic_load_explicit(&s->sweepgen, memory_order_acquire) ==
+         ((const sg_p *)p->state)->sweepgen;
+}
+
+static void sg_sweep_wait(rt_ap *p, sg_span *s);
 
 /* ==== mheap ========================================================== */
 
@@ -211,6 +229,9 @@ static sg_span *sg_span_new(rt_ap *p, int sc, size_t npages) {
     s->anext = h->spans;
     if (h->spans) h->spans->aprev = s;
     h->spans = s;
+    h->nspans++;
+    /* Swept: nothing in it was live when the sweep under way began. */
+    atomic_store_explicit(&s->sweepgen, h->sweepgen, memory_order_relaxed);
   }
   rt_lock_release(&h->lock);
   if (!s) {
@@ -246,9 +267,11 @@ static void sg_span_release(rt_ap *p, sg_span *s) {
   size_t np = s->npages;
   ((sg_p *)p->state)->c[s->sc].spans--;
   rt_lock_acquire(&h->lock);
+  if (h->cursor == s) h->cursor = s->anext;
   if (s->aprev) s->aprev->anext = s->anext;
   else h->spans = s->anext;
   if (s->anext) s->anext->aprev = s->aprev;
+  h->nspans--;
   sg_meta_put(h, s);
   rt_lock_release(&h->lock);
   if (p->param[SG_P_SCAVENGE_MS].i == 0) {
@@ -280,9 +303,11 @@ static void sg_link(sg_central *c, sg_span *s, uint8_t where) {
 
 /* Central lock held.  A span carved to its end, no longer cached: to the
 ** partial or full list, or back to mheap when every object came back
-** (the caller releases it after dropping the lock: returns true). */
-static bool sg_settle(sg_central *c, sg_span *s) {
-  if (s->nfree == s->nelems) return true;
+** (the caller releases it after dropping the lock: returns true).  A
+** span the sweep has not done with stays, empty or not: its sweeper
+** releases it. */
+static bool sg_settle(rt_ap *p, sg_central *c, sg_span *s) {
+  if (s->nfree == s->nelems && sg_swept(p, s)) return true;
   sg_link(c, s, s->nfree ? SG_PARTIAL : SG_FULL);
   return false;
 }
@@ -302,7 +327,7 @@ static void sg_flush(rt_ap *p, int sc, void *x) {
       sg_unlink(c, s);
       sg_link(c, s, SG_PARTIAL);
     }
-    if (s->nfree == s->nelems && s->where == SG_PARTIAL) {
+    if (s->nfree == s->nelems && s->where == SG_PARTIAL && sg_swept(p, s)) {
       sg_unlink(c, s);
       s->where = SG_FULL;    /* off every list; `empty` holds it */
       s->next = empty;
@@ -326,7 +351,7 @@ static void sg_flush(rt_ap *p, int sc, void *x) {
 static void sg_link_swept(sg_span *s, sg_class *k, uint32_t n) {
   void **tail = &k->list, *rest = k->list;
   for (uint32_t i = 0; n; i++) {
-    if (atomic_load_explicit(&s->state[i], memory_order_relaxed) != SG_SWEPT) continue;
+    if (atomic_load_explicit(&s->state[i], memory_order_acquire) != SG_SWEPT) continue;
     atomic_store_explicit(&s->state[i], 0, memory_order_relaxed);
     char *x = s->start + (size_t)i * s->elem;
     *tail = x;
@@ -345,7 +370,7 @@ static bool sg_refill(rt_ap *p, int sc, sg_class *k) {
   bool drop = false;
   k->span = NULL;
   rt_lock_acquire(&c->lock);
-  if (old) drop = sg_settle(c, old);
+  if (old) drop = sg_settle(p, c, old);
   uint32_t swept = 0;
   if ((s = c->partial) != NULL) {
     sg_unlink(c, s);
@@ -477,6 +502,7 @@ static void *sg_tiny(rt_ap *p, size_t size, unsigned flags) {
   off = (off + a - 1) & ~(a - 1);
   if (m->tiny && off + size <= SC_TINY) {
     sg_span *s = sg_span_of(m->tiny);
+    if (__builtin_expect(!sg_swept(p, s), 0)) sg_sweep_wait(p, s);
     unsigned v = atomic_fetch_add_explicit(&s->state[sg_index(s, m->tiny)], 1,
                                            memory_order_relaxed);
     if ((v & SG_COUNT) == 0) {  /* every earlier sub-object died: live again */
@@ -493,6 +519,7 @@ static void *sg_tiny(rt_ap *p, size_t size, unsigned flags) {
   bool fresh;
   char *b = sg_take(p, SG_TINYSC, &s, &fresh);
   if (!b) return NULL;
+  if (__builtin_expect(!sg_swept(p, s), 0)) sg_sweep_wait(p, s);
   if (!fresh) memset(b, 0, SC_TINY);
   m->c[SG_TINYSC].allocs++;
   p->st.live_bytes += SC_TINY;
@@ -515,6 +542,7 @@ static void *sg_alloc(rt_ap *p, size_t size, unsigned flags) {
   bool fresh;
   char *x = sg_take(p, sc, &s, &fresh);
   if (!x) return NULL;
+  if (__builtin_expect(!sg_swept(p, s), 0)) sg_sweep_wait(p, s);
   size_t i = sg_index(s, x);
   atomic_store_explicit(&s->state[i], (uint16_t)(size + 1), memory_order_relaxed);
   __atomic_store_n(&s->mark[i], 0, __ATOMIC_RELAXED);
@@ -544,6 +572,7 @@ static void sg_free(rt_ap *p, void *ptr) {
   atomic_store_explicit(st, 0, memory_order_relaxed);
   ((sg_p *)p->state)->c[s->sc].frees++;
   if (s->sc == 0) {
+    if (!sg_swept(p, s)) sg_sweep_wait(p, s);  /* its sweeper may hold it */
     p->st.live_bytes -= (int64_t)s->req;
     p->st.inuse_bytes -= (int64_t)s->elem;
     sg_span_release(p, s);
@@ -606,87 +635,176 @@ static uint8_t *sg_mark_of(rt_ap *p, const void *base) {
   return s ? &s->mark[sg_index(s, base)] : NULL;
 }
 
-/* Frees object i of small span s, unmarked (the sweep; world stopped): a
-** tiny block onto the span's free list, as a flush would; any other object
-** stays where it is, SG_SWEPT.  Returns the objects freed. */
-static uint32_t sg_sweep1(rt_ap *p, sg_span *s, uint32_t i, int fill) {
+/* ==== the sweep ======================================================= */
+
+/* What sweeping one span found, for its central list. */
+typedef struct sg_tally {
+  uint32_t nfree;            /* objects freed */
+  uint32_t nswept;           /* of those, left in place (SG_SWEPT) */
+  void *tiny;                /* freed tiny blocks, linked through word 0 */
+} sg_tally;
+
+/* Frees object i of small span s, unmarked: a tiny block onto t's list,
+** as a flush would; any other object stays where it is, SG_SWEPT (the
+** refill that hands them out links them: sg_link_swept).  Returns the
+** objects freed. */
+static uint32_t sg_sweep1(rt_ap *p, sg_span *s, uint32_t i, int fill, sg_tally *t) {
   sg_class *k = &((sg_p *)p->state)->c[s->sc];
   char *x = s->start + (size_t)i * s->elem;
   unsigned v = atomic_load_explicit(&s->state[i], memory_order_relaxed);
   if (s->sc == SG_TINYSC) {  /* every sub-object dies */
+    if (fill >= 0) memset(x, fill, SC_TINY);
     atomic_store_explicit(&s->tstart[i], 0, memory_order_relaxed);
     atomic_store_explicit(&s->tend[i], 0, memory_order_relaxed);
     atomic_store_explicit(&s->state[i], (uint16_t)(v & SG_PACK), memory_order_relaxed);
     p->st.live_bytes -= SC_TINY;
     p->st.inuse_bytes -= SC_TINY;
-    if (fill >= 0) memset(x, fill, SC_TINY);
     if (v & SG_PACK) return v & SG_COUNT;  /* the packer frees the block when it moves on */
     k->frees++;
-    *(void **)x = s->free;
-    s->free = x;
-    s->nfree++;
+    *(void **)x = t->tiny;
+    t->tiny = x;
+    t->nfree++;
     return v & SG_COUNT;
   }
-  /* Not linked here: the refill that hands them out does (sg_link_swept). */
-  atomic_store_explicit(&s->state[i], SG_SWEPT, memory_order_relaxed);
+  /* Filled first: once SG_SWEPT, a refill on another P may link it
+  ** (release: that P sees the fill done). */
+  if (fill >= 0) memset(x, fill, s->elem);
+  atomic_store_explicit(&s->state[i], SG_SWEPT, memory_order_release);
   p->st.live_bytes -= v - 1;
   p->st.inuse_bytes -= (int64_t)s->elem;
-  if (fill >= 0) memset(x, fill, s->elem);
   k->frees++;
-  s->nfree++;
-  s->nswept++;
+  t->nfree++;
+  t->nswept++;
   return 1;
 }
 
-/* World stopped.  Span by span: the unmarked objects go on their span's
-** free list, and a span left with every object free goes back to mheap,
-** without a look-up or a P's stack per object (rt_free's path). */
-static size_t sg_sweep(rt_ap *p, uint8_t bit, int fill, int64_t *kept) {
+/* Sweeps span s, which the caller claimed (sweepgen - 1: no one else
+** sweeps it, no P allocates from it, no one releases it).  The object
+** loop takes no lock: a P may free into s meanwhile (a freed object's
+** state is 0, which the loop skips), but only this G frees what is dead.
+** Then, under the central lock, s goes back to its list, or to mheap when
+** every object is free; swept, unless released.  Adds the kept objects'
+** bytes to *kept when kept; returns the objects freed. */
+static size_t sg_sweep_span(rt_ap *p, sg_span *s, int64_t *kept) {
   sg_heap *h = p->shared;
-  sg_span *empty = NULL;     /* spans to release, linked through next */
+  uint8_t bit = h->sweep_bit;
+  int fill = h->sweep_fill;
+  uint32_t gen = ((sg_p *)p->state)->sweepgen;
   size_t freed = 0;
-  rt_lock_acquire(&h->lock);
-  for (sg_span *s = h->spans; s; s = s->anext) {
-    uint32_t before = s->nfree;
-    for (uint32_t i = 0; i < s->nelems; i++) {
-      if (!sg_live(s, i)) continue;
-      if (s->mark[i] & bit) {
-        s->mark[i] &= (uint8_t)~bit;
-        *kept += (int64_t)s->elem;
-      } else if (s->sc) {
-        freed += sg_sweep1(p, s, i, fill);
-      } else {               /* a large object: its span goes */
-        atomic_store_explicit(&s->state[0], 0, memory_order_relaxed);
-        ((sg_p *)p->state)->c[0].frees++;
-        p->st.live_bytes -= (int64_t)s->req;
-        p->st.inuse_bytes -= (int64_t)s->elem;
-        freed++;
-        s->next = empty;
-        empty = s;
-      }
+  int64_t keep = 0;
+  sg_tally t = {0};
+  for (uint32_t i = 0; i < s->nelems; i++) {
+    if (!sg_live(s, i)) continue;
+    uint8_t m = __atomic_load_n(&s->mark[i], __ATOMIC_RELAXED);
+    if (m & bit) {
+      __atomic_store_n(&s->mark[i], (uint8_t)(m & ~bit), __ATOMIC_RELAXED);
+      keep += (int64_t)s->elem;
+    } else if (s->sc) {
+      freed += sg_sweep1(p, s, i, fill, &t);
+    } else {                 /* a large object: its span goes */
+      atomic_store_explicit(&s->state[0], 0, memory_order_relaxed);
+      ((sg_p *)p->state)->c[0].frees++;
+      p->st.live_bytes -= (int64_t)s->req;
+      p->st.inuse_bytes -= (int64_t)s->elem;
+      if (fill >= 0) memset(s->start, fill, s->req);
+      sg_span_release(p, s);
+      return 1;
     }
-    if (!s->sc || s->nfree == before || s->where == SG_CACHED) continue;
-    sg_central *c = &h->central[s->sc];
-    rt_lock_acquire(&c->lock);
+  }
+  if (kept) *kept += keep;
+  if (!s->sc) {
+    atomic_store_explicit(&s->sweepgen, gen, memory_order_release);
+    return freed;
+  }
+  sg_central *c = &h->central[s->sc];
+  bool empty = false;
+  rt_lock_acquire(&c->lock);
+  s->nfree += t.nfree;
+  s->nswept += t.nswept;
+  while (t.tiny) {
+    void *x = t.tiny;
+    t.tiny = *(void **)x;
+    *(void **)x = s->free;
+    s->free = x;
+  }
+  if (s->where != SG_CACHED) {  /* its P settles a cached span */
     sg_unlink(c, s);
-    if (s->nfree == s->nelems) {
-      s->where = SG_FULL;    /* off every list; `empty` holds it */
-      s->next = empty;
-      empty = s;
-    } else {
-      sg_link(c, s, SG_PARTIAL);
-    }
-    rt_lock_release(&c->lock);
+    empty = s->nfree == s->nelems;
+    if (empty)
+      s->where = SG_FULL;    /* off every list, on its way to mheap */
+    else
+      sg_link(c, s, s->nfree ? SG_PARTIAL : SG_FULL);
   }
-  rt_lock_release(&h->lock);
-  while (empty) {
-    sg_span *s = empty;
-    empty = s->next;
-    sg_span_release(p, s);
-  }
+  if (!empty) atomic_store_explicit(&s->sweepgen, gen, memory_order_release);
+  rt_lock_release(&c->lock);
+  if (empty) sg_span_release(p, s);
   return freed;
 }
 
+/* Up to max spans no one has claimed, taken from the heap's cursor and
+** swept; returns how many (0: every span has been claimed).  Claims are a
+** compare-and-swap, as a P that needs a span swept may claim it too. */
+static size_t sg_sweep_claimed(rt_ap *p, size_t max, int64_t *kept, size_t *freed) {
+  sg_heap *h = p->shared;
+  sg_span *got[64];
+  size_t n = 0;
+  uint32_t gen = ((sg_p *)p->state)->sweepgen;
+  if (max > 64) max = 64;
+  rt_lock_acquire(&h->lock);
+  sg_span *s = h->cursor;
+  for (; s && n < max; s = s->anext) {
+    uint32_t old = gen - 2;
+    if (atomic_compare_exchange_strong(&s->sweepgen, &old, gen - 1)) got[n++] = s;
+  }
+  h->cursor = s;
+  rt_lock_release(&h->lock);
+  for (size_t i = 0; i < n; i++) *freed += sg_sweep_span(p, got[i], kept);
+  return n;
+}
+
+/* A P is about to allocate from s, or free it whole, during a sweep that
+** has not done with it: sweeps it now (Go's mcentral sweeps a span before
+** it caches it), or waits while another G does (one span: short). */
+static void sg_sweep_wait(rt_ap *p, sg_span *s) {
+  uint32_t gen = ((sg_p *)p->state)->sweepgen;
+  for (unsigned n = 0;; n++) {
+    uint32_t old = gen - 2;
+    if (atomic_compare_exchange_strong(&s->sweepgen, &old, gen - 1)) {
+      p->st.frees += sg_sweep_span(p, s, NULL);
+      return;
+    }
+    if (old == gen) return;
+    if (n > 64) sched_yield();
+  }
+}
+
+static size_t sg_sweep_some(rt_ap *p, size_t max) {
+  size_t freed = 0, n = sg_sweep_claimed(p, max, NULL, &freed);
+  p->st.frees += freed;
+  return n;
+}
+
+static size_t sg_sweep_begin(rt_ap *p, uint8_t bit, int fill) {
+  sg_heap *h = p->shared;
+  while (sg_sweep_some(p, 64)) {}  /* the last sweep's rest (world stopped: no one is at it) */
+  rt_lock_acquire(&h->lock);
+  h->sweepgen += 2;
+  h->cursor = h->spans;
+  h->sweep_bit = bit;
+  h->sweep_fill = fill;
+  size_t n = h->nspans;
+  rt_lock_release(&h->lock);
+  for (int i = 0; i < p->nprocs; i++) ((sg_p *)p->all[i]->state)->sweepgen = h->sweepgen;
+  return n;
+}
+
+/* World stopped: the whole sweep at once, on this P. */
+static size_t sg_sweep(rt_ap *p, uint8_t bit, int fill, int64_t *kept) {
+  size_t freed = 0;
+  sg_sweep_begin(p, bit, fill);
+  while (sg_sweep_claimed(p, 64, kept, &freed)) {}
+  return freed;
+}
 /* Every class in size order, then tiny blocks, then large objects. */
 static int sg_classes(rt_ap *p, rt_aclass *out, int max) {
   const sg_p *m = p->state;
@@ -748,6 +866,8 @@ static const rt_alloc_ops sg_ops = {
   .mark_of = sg_mark_of,
   .find = sg_find,
   .sweep = sg_sweep,
+  .sweep_begin = sg_sweep_begin,
+  .sweep_some = sg_sweep_some,
   .classes = sg_classes,
 };
 

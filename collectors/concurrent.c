@@ -32,9 +32,21 @@
 **       its goal.
 **
 **   Termination (second pause).  A worker or assist that finds no grey
-**   object left to it, none shared, and no other G marking stops the world, moves every P's buffers to
-**   the shared list, marks what they and (dijkstra) the stacks still
-**   reach on every P, turns the barrier off and sweeps.
+**   object left to it, none shared, and no other G marking stops the
+**   world and moves every P's buffers to the shared list.  When they held
+**   work, the world runs again and the mark goes on (Go's termination
+**   check; up to CC_RETRIES times a cycle).  Else it marks what is left
+**   and (dijkstra) what the stacks reach, turns the barrier off and
+**   begins the sweep.
+**
+**   Sweep, beside the program (Go's): the allocator's parts (segregated:
+**   spans) are swept by a background G a few at a time, by allocating Gs
+**   in proportion to what they allocate (paced to be done halfway to the
+**   next trigger), and by a P about to allocate from an unswept part;
+**   the next cycle finishes what is left before its first pause.  The
+**   live heap the pacer counts is what the mark marked (objects allocated
+**   black included).  An allocator without the spread sweep (the fits) is
+**   swept in the second pause.
 **
 ** Pacer.  The goal is the live heap the last cycle left plus gogc percent
 ** (4 MiB at least, as Go's), capped by the soft limit `limit_mb` (when
@@ -44,9 +56,8 @@
 ** by half the error, the part of that way by which the heap finished
 ** past (or short of) the goal, kept within 0.4-0.95.
 **
-** Not yet here: the sweep runs in the second pause (the allocators'
-** sweep is world-stopped only), so that pause grows with the heap; and
-** Go's cap of 25% on assists' share and its idle-P workers.
+** Not yet here: Go's cap of 25% on assists' share and its idle-P
+** workers; stacks scanned one G at a time after the first pause.
 */
 #include <stdlib.h>
 
@@ -59,6 +70,8 @@
 #define CC_SLICE (256 << 10)  /* bytes a worker scans between looks at the clock */
 #define CC_ASSIST (64 << 10)  /* assist debt paid at once (fewer, longer assists) */
 #define CC_IDLE_NS 50000      /* a worker that found nothing while others mark waits this long */
+#define CC_SWEEP_STEP 8       /* spans the background sweeper sweeps between yields */
+#define CC_RETRIES 16         /* final pauses a cycle may give up for work found left */
 
 enum { P_GOGC, P_BARRIER, P_LIMIT, P_TRIGGER, P_VERIFY };
 enum { B_HYBRID, B_DIJKSTRA, B_YUASA };
@@ -97,7 +110,10 @@ typedef struct cc_shared {
   _Atomic uint64_t cycle;     /* cycles started */
   _Atomic uint64_t done;      /* cycles ended */
   _Atomic int busy;           /* Gs in cc_help now */
-  int64_t live;               /* live bytes the last cycle left */
+  int retries;                /* final pauses this cycle that found work left and
+                                 went back to the concurrent mark */
+  _Atomic bool sweeping;      /* the last cycle's sweep may have parts left */
+  int64_t live;               /* live bytes the last cycle left (marked) */
   int64_t goal;               /* this cycle's goal (heap bytes) */
   double trig;                /* the trigger, as a part of the way to the goal */
   int barrier;                /* B_* */
@@ -144,6 +160,7 @@ static int64_t cc_goal(rt_gp *p, int64_t live) {
 }
 
 static void cc_worker(void *arg);
+static void cc_sweeper(void *arg);
 
 /* Starts a cycle: the first pause.  From a G; false when another G is
 ** starting or ending one. */
@@ -151,11 +168,18 @@ static bool cc_start(rt_gp *p) {
   cc_shared *s = p->shared;
   int off = PH_OFF;
   if (!atomic_compare_exchange_strong(&s->phase, &off, PH_START)) return false;
+  /* The last sweep ends before the mark: its unswept objects still
+  ** carry last cycle's bit (Go's sweep termination).  Here, while the
+  ** program runs; in the pause only what a G took meanwhile. */
+  rt_heap_sweep_finish();
   rt_gccycle c = {.pause1_start = rt_now()};
   if (!rt_stw_start(&c.ttsp_ns)) {  /* another G stopped the world meanwhile */
     atomic_store(&s->phase, PH_OFF);
     return false;
   }
+  atomic_store(&s->sweeping, false);
+  s->retries = 0;
+  for (int i = 0; i < p->nprocs; i++) s->ps[i]->k.marked = 0;
   c.heap_before = s->live + atomic_load(&s->since);
   int64_t runway = s->goal - c.heap_before, expect = s->live ? s->live : c.heap_before;
   if (runway < CC_FLUSH) runway = CC_FLUSH;
@@ -192,14 +216,40 @@ static void cc_finish(rt_gp *p) {
   }
   if (ttsp > c.ttsp_ns) c.ttsp_ns = ttsp;
   for (int i = 0; i < p->nprocs; i++) rt_gcw_share(&s->ps[i]->k.w);
+  /* Go's mark termination check: work that sat in another P's buffers
+  ** goes back to the concurrent mark rather than lengthen this pause
+  ** (a few times: the barrier keeps finding some). */
+  if (!rt_markq_empty(s->mq) && s->retries < CC_RETRIES) {
+    s->retries++;
+    atomic_store(&s->phase, PH_MARK);
+    rt_gc_pause_done(c.pause_start, rt_stw_end(), ttsp);
+    return;
+  }
   c.mark_conc_ns = atomic_load(&s->conc_ns);
-  c.mark_ns += c.mark_conc_ns +
-               rt_mark_world(s->mq, CC_MARK, CC_NOSCAN, s->barrier == B_DIJKSTRA, true);
+  /* Usually nothing is left here, and waking the other Ps' Ms to share
+  ** it took longer (0.25 ms at 2 Ps) than marking it on this one; all
+  ** mark when dijkstra's stacks are to be scanned again, or work is left
+  ** after the retries. */
+  bool rescan = s->barrier == B_DIJKSTRA;
+  int64_t marked = 0;
+  c.mark_ns += c.mark_conc_ns + rt_mark_world(s->mq, CC_MARK, CC_NOSCAN, rescan,
+                                              rescan || !rt_markq_empty(s->mq), &marked);
+  for (int i = 0; i < p->nprocs; i++) marked += s->ps[i]->k.marked;
   if (p->param[P_VERIFY].i)
     rt_mark_check_closed(CC_MARK, CC_NOSCAN, "concurrent");
   rt_gc_barrier(false);
   int64_t t1 = rt_now(), heap_end = s->live + atomic_load(&s->since), live0 = s->live;
-  rt_heap_sweep(CC_MARK, &s->live);
+  /* The sweep runs beside the program from here (the allocator's parts,
+  ** by the sweeper G, by allocating Gs in proportion, and by a P before
+  ** it allocates from an unswept part), paced to be over halfway to the
+  ** next trigger; in this pause only when the allocator cannot. */
+  int64_t runway = (cc_goal(p, marked) - marked) / 2;
+  bool spread = rt_heap_sweep_begin(CC_MARK, runway > CC_FLUSH ? runway : CC_FLUSH);
+  if (spread)
+    s->live = marked;
+  else
+    rt_heap_sweep(CC_MARK, &s->live);
+  atomic_store(&s->sweeping, spread);
   c.sweep_ns = rt_now() - t1;
   /* The pacer: move the trigger by half the error of this cycle. */
   int64_t way = s->goal - live0 > 0 ? s->goal - live0 : 1;
@@ -213,9 +263,9 @@ static void cc_finish(rt_gp *p) {
   c.heap_goal = s->goal;
   atomic_fetch_add(&s->done, 1);
   atomic_store(&s->phase, PH_OFF);
-  rt_stw_end();
-  c.pause_end = rt_now();
+  c.pause_end = rt_stw_end();
   rt_gc_cycle_done(&c);
+  if (spread) rt_go(cc_sweeper, NULL);
 }
 
 /* Scans up to budget bytes from p's buffers and the shared list, timed
@@ -230,7 +280,7 @@ static int64_t cc_help(rt_gp *p, int64_t budget) {
   atomic_fetch_add(&s->busy, 1);
   int64_t t0 = rt_now();
   int64_t did = rt_mark_some(&pp->k, budget);
-  if (did >= budget) rt_gcw_share(&pp->k.w);
+  if (did > 0) rt_gcw_share(&pp->k.w);  /* budget spent, or asked to yield */
   atomic_fetch_add(&s->conc_ns, rt_now() - t0);
   if (atomic_fetch_sub(&s->busy, 1) == 1 && did == 0 && rt_markq_empty(s->mq)) cc_finish(p);
   return did;
@@ -257,15 +307,24 @@ static void cc_worker(void *arg) {
   }
 }
 
+/* The background sweeper (Go's bgsweep): a few spans at a time, then a
+** yield, so the program's Gs run between; ends when no part is left. */
+static void cc_sweeper(void *arg) {
+  (void)arg;
+  while (rt_heap_sweep_step(CC_SWEEP_STEP)) rt_yield();
+}
+
 static void cc_on_alloc(rt_gp *p, void *obj, size_t size, unsigned flags) {
   cc_shared *s = p->shared;
   cc_p *pp = p->state;
   int phase = atomic_load_explicit(&s->phase, memory_order_relaxed);
   /* A fresh object's mark byte is 0 (the allocator's contract); during a
   ** mark it is allocated black, up to the final pause (PH_TERM: a G is
-  ** stopping the world to end it).  A tiny sub-object shares its block's
-  ** byte; tiny blocks are pointer-free alike. */
+  ** stopping the world to end it), and counts as marked.  A tiny
+  ** sub-object shares its block's byte; tiny blocks are pointer-free
+  ** alike. */
   bool black = phase == PH_MARK || phase == PH_TERM;
+  if (black) pp->k.marked += (int64_t)size;
   uint8_t bits = (flags & RT_AF_NOSCAN ? CC_NOSCAN : 0) | (black ? CC_MARK : 0);
   if (bits) {
     uint8_t *m = rt_heap_mark_of(obj);
@@ -280,6 +339,7 @@ static void cc_on_alloc(rt_gp *p, void *obj, size_t size, unsigned flags) {
   pp->pending += n;
   if (pp->pending < CC_FLUSH) return;
   int64_t since = atomic_fetch_add(&s->since, pp->pending) + pp->pending;
+  if (atomic_load_explicit(&s->sweeping, memory_order_relaxed)) rt_heap_sweep_pay(pp->pending);
   pp->pending = 0;
   if (phase == PH_OFF && since >= atomic_load(&s->trigger)) cc_start(p);
 }
@@ -301,6 +361,7 @@ static void cc_collect(rt_gp *p, int reason) {
       rt_yield();  /* another G is in a pause's way */
     p = rt_gc_self();  /* a yield or a pause may have moved this G */
   }
+  rt_heap_sweep_finish();  /* as Go's runtime.GC: the cycle's garbage is gone */
 }
 
 /* Called only while the barrier is on: from the first pause to the

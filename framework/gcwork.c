@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "rt_module.h"
+#include "proc.h"
 
 struct rt_markq {
   rt_lock lock;              /* guards full, empty */
@@ -219,6 +220,7 @@ void rt_marker_init(rt_marker *k, rt_markq *q, uint8_t bit, uint8_t noscan) {
   k->bit = bit;
   k->noscan = noscan;
   k->work = 0;
+  k->marked = 0;
 }
 
 /* Reads every word in range, stacks included: under AddressSanitizer
@@ -245,8 +247,10 @@ void rt_mark_drain(rt_marker *k, int nworkers) {
 int64_t rt_mark_some(rt_marker *k, int64_t budget) {
   int64_t start = k->work;
   rt_grey g;
-  while (k->work - start < budget && rt_gcw_tryget(&k->w, &g))
+  for (unsigned n = 1; k->work - start < budget && rt_gcw_tryget(&k->w, &g); n++) {
     rt_mark_range(g.base, g.base + g.size, k);
+    if (n % 32 == 0 && sched_yield_wanted()) break;  /* a stop waits for this G */
+  }
   return k->work - start;
 }
 
@@ -259,6 +263,7 @@ typedef struct mw_job {
   bool roots;                /* worker 0 scans the roots first */
   bool rescan;               /* worker 0 rescans every marked object first */
   _Atomic int64_t ns;        /* marking time, summed */
+  _Atomic int64_t marked;    /* bytes marked, summed */
 } mw_job;
 
 static void mw_rescan1(void *base, size_t size, void *arg) {
@@ -279,13 +284,15 @@ static void mw_work(int worker, int nworkers, void *arg) {
   if (worker == 0 && j->rescan) rt_heap_walk(mw_rescan1, &k);
   rt_mark_drain(&k, nworkers);
   rt_gcw_fini(&k.w);
+  atomic_fetch_add(&j->marked, k.marked);
   atomic_fetch_add(&j->ns, rt_now() - t0);
 }
 
 /* Should a grey buffer fail to be allocated (rt_markq_lost), every marked
 ** object is scanned again, which greys what the lost entries held, until
 ** a drain loses nothing. */
-int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel) {
+int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel,
+                      int64_t *marked) {
   mw_job j = {.q = q, .bit = bit, .noscan = noscan, .roots = roots, .rescan = rt_markq_lost(q)};
   do {
     rt_markq_reset(q, parallel ? rt_stw_workers() : 1);
@@ -296,6 +303,7 @@ int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool
     j.roots = false;
     j.rescan = true;
   } while (rt_markq_lost(q));
+  *marked += atomic_load(&j.marked);
   return atomic_load(&j.ns);
 }
 

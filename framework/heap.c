@@ -55,6 +55,9 @@ static struct {
   rt_aclass classes[RT_ACLASS_MAX]; /* per-class figures of the last run, summed */
   int nclasses;              /* entries of classes */
   const char *last_name;     /* its allocator's name */
+  _Atomic bool sweeping;     /* a sweep spread over time is under way */
+  double sweep_pace;         /* its parts to sweep per byte allocated */
+  _Atomic int64_t sweep_ns;  /* time in spread sweeps this run, summed over Gs */
 } H;
 
 int heap_start(const char *spec, int procs, char *err, size_t errlen) {
@@ -84,6 +87,8 @@ int heap_start(const char *spec, int procs, char *err, size_t errlen) {
   H.nprocs = procs;
   atomic_store(&H.peak_live, 0);
   atomic_store(&H.peak_sys, 0);
+  atomic_store(&H.sweeping, false);
+  atomic_store(&H.sweep_ns, 0);
   if (!ok) {
     heap_stop();
     return fw_fail(RT_ENOMEM, err, errlen, "out of memory starting alloc '%s'", ops->name);
@@ -303,7 +308,11 @@ const rt_alloc_ops *heap_ops(void) { return H.ops; }
 void *rt_heap_base_of(const void *addr) { return H.ops->base_of(&H.aps[0].ap, addr); }
 size_t rt_heap_size_of(const void *base) { return H.ops->size_of(&H.aps[0].ap, base); }
 uint8_t *rt_heap_mark_of(const void *base) { return H.ops->mark_of(&H.aps[0].ap, base); }
+static bool heap_sweep_parts(rt_ap *p, size_t max, bool all);
+
 void rt_heap_walk(void (*fn)(void *base, size_t size, void *ctx), void *ctx) {
+  /* Unswept dead objects would be walked as live. */
+  if (atomic_load(&H.sweeping)) heap_sweep_parts(&H.aps[0].ap, SIZE_MAX, true);
   H.ops->walk(&H.aps[0].ap, fn, ctx);
 }
 
@@ -368,6 +377,50 @@ size_t rt_heap_sweep(uint8_t bit, int64_t *kept) {
   *kept = d.kept;
   return d.n;
 }
+
+bool rt_heap_sweep_begin(uint8_t bit, int64_t runway) {
+  rt_ap *p = heap_ap("rt_heap_sweep_begin");
+  if (!H.ops->sweep_begin) return false;
+  int fill = heap_fills(H.ops->caps) ? HEAP_FREED_BYTE : -1;
+  size_t parts = H.ops->sweep_begin(p, bit, fill);
+  H.sweep_pace = (double)parts / (double)(runway > 1 ? runway : 1);
+  atomic_store(&H.sweeping, parts > 0);
+  return true;
+}
+
+/* Sweeps up to max parts on p (all that are left: SIZE_MAX), timed;
+** false when none was left.  Unless `all`, it stops early when the G is
+** asked to yield (a stop of the world waits for it): 8 parts at a time,
+** as a pacer may ask for hundreds at once. */
+static bool heap_sweep_parts(rt_ap *p, size_t max, bool all) {
+  int64_t t0 = rt_now();
+  size_t did = 0, n = 1;
+  while (did < max && (n = H.ops->sweep_some(p, max - did < 8 ? max - did : 8)) > 0) {
+    did += n;
+    if (!all && sched_yield_wanted()) break;
+  }
+  if (n == 0) atomic_store(&H.sweeping, false);
+  atomic_fetch_add_explicit(&H.sweep_ns, rt_now() - t0, memory_order_relaxed);
+  if (H.nprocs > 1) heap_publish(p);
+  return did > 0;
+}
+
+void rt_heap_sweep_pay(int64_t bytes) {
+  if (!atomic_load_explicit(&H.sweeping, memory_order_relaxed)) return;
+  double n = (double)bytes * H.sweep_pace;
+  heap_sweep_parts(heap_ap("rt_heap_sweep_pay"), n < 1 ? 1 : (size_t)n + 1, false);
+}
+
+bool rt_heap_sweep_step(size_t max) {
+  if (!atomic_load_explicit(&H.sweeping, memory_order_relaxed)) return false;
+  return heap_sweep_parts(heap_ap("rt_heap_sweep_step"), max, false);
+}
+
+void rt_heap_sweep_finish(void) {
+  if (atomic_load(&H.sweeping)) heap_sweep_parts(heap_ap("rt_heap_sweep_finish"), SIZE_MAX, true);
+}
+
+int64_t heap_sweep_ns(void) { return atomic_load(&H.sweep_ns); }
 
 void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi) {
   *lo = (uintptr_t)arena_base();

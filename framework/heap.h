@@ -26,6 +26,10 @@ int heap_start(const char *spec, int procs, char *err, size_t errlen);
 ** collector that finds objects has one that can. */
 const rt_alloc_ops *heap_ops(void);
 
+/* Time spent in sweeps spread over time (rt_heap_sweep_begin) this run,
+** summed over the Gs that swept: gcstats' sweep_ns counts it. */
+int64_t heap_sweep_ns(void);
+
 /* Runs fini on each P, P 0 last, keeps the summed figures for
 ** rt_heap_stats and frees the rest. */
 void heap_stop(void);

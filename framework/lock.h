@@ -15,4 +15,13 @@ void lock_futex_wait_ns(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
 /* Wakes up to n threads sleeping on addr. */
 void lock_futex_wake(_Atomic uint32_t *addr, int n);
 
+/* One spin-wait hint to the CPU (pause, yield). */
+static inline void lock_pause(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
 #endif

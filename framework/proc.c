@@ -98,6 +98,7 @@ struct m {
 #define PROC_GOID_BATCH 16  /* G ids taken from the global counter at once */
 #define PROC_MAXPROCS RT_MAXPROCS
 #define PROC_POLL_STALE_NS 10000000  /* sysmon polls when nobody has for 10 ms */
+#define STW_SPIN_NS 30000   /* a stopper looks this long before it sleeps */
 
 /* Each P on lines of its own (HEAP_LINE), its timer heap on its own too:
 ** the owner writes its counters and queues on every switch, while other
@@ -1284,6 +1285,11 @@ bool rt_stw_start(int64_t *ttsp_ns) {
   int64_t t0 = rt_now();
   atomic_store(&S.stopnote, 0);
   stw_sweep(mm->p);
+  /* Most Ms stop within microseconds; a futex sleep costs a wake-up that
+  ** took 150 us on a VM (the pause at 2 Ps was that): look for a while
+  ** first, as Go's stopTheWorld spins before it sleeps. */
+  for (int64_t until = t0 + STW_SPIN_NS; atomic_load(&S.stopwait) > 0 && rt_now() < until;)
+    for (int i = 0; i < 64; i++) lock_pause();
   while (atomic_load(&S.stopwait) > 0) {
     lock_futex_wait_ns(&S.stopnote, 0, 50000);
     if (atomic_load(&S.done)) {  /* main returned meanwhile: an M that left never stops */
@@ -1311,7 +1317,7 @@ static int stw_stopped(const m *self, bool held, proc **out) {
   return n;
 }
 
-void rt_stw_end(void) {
+int64_t rt_stw_end(void) {
   m *mm = cur_m();
   /* The Ps the stopper took (idle, or from a syscall) have no M: back to
   ** work or to the idle list; the others' Ms are waiting on gcwaiting. */
@@ -1323,9 +1329,15 @@ void rt_stw_end(void) {
   atomic_fetch_add(&S.stw_seq, 1);
   rt_lock_release(&S.stw_lock);
   atomic_store(&S.stw_owner, NULL);  /* after: a request seen now finds no stop */
+  /* Released: a spinning M goes now, a sleeping one on this wake.  The
+  ** wake's return may come milliseconds later (the kernel may run the
+  ** woken M on this CPU first, seen at 2 Ps on a VM): not the world's
+  ** pause, which ends here. */
+  int64_t restart = rt_now();
   lock_futex_wake(&S.stw_seq, INT32_MAX);
   atomic_store(&S.stw_busy, 0);
   for (int i = 0; i < n; i++) handoff(own[i]);
+  return restart;
 }
 
 /* The stopper lends the Ps it holds (idle ones, or taken from system

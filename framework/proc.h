@@ -117,6 +117,14 @@ static inline void sched_safepoint(void) {
   if (__builtin_expect(f && atomic_load_explicit(f, memory_order_relaxed), 0)) rt_safepoint();
 }
 
+/* Whether someone (a stop of the world, sysmon) asks the running G to
+** yield: a loop that holds nothing between its steps but must not switch
+** Gs there ends early instead. */
+static inline bool sched_yield_wanted(void) {
+  _Atomic uint32_t *f = sched_preempt_flag;
+  return f && atomic_load_explicit(f, memory_order_relaxed);
+}
+
 /* World stopped: fn over each live G's argument (a root, gc.c). */
 void sched_gargs(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
 

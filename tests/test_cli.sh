@@ -76,7 +76,7 @@ has err "sched 'go': parameter 'runnext' wants on|off, got 'maybe'"
 expect 2 trial --workload yield --sched go,local_size=100
 has err "rtlab trial: sched 'go': parameter 'local_size' "
 expect 2 trial --workload yield --sched "$MODDIR/regmod_abi.so"
-has err "sched module '$MODDIR/regmod_abi.so': built for ABI 7, this rtlab has ABI 3"
+has err "sched module '$MODDIR/regmod_abi.so': built for ABI 7, this rtlab has ABI 4"
 expect 2 trial --workload yield --sched ./no_such_module.so
 has err "sched module './no_such_module.so': cannot load"
 for p in 0 1025 -1 x 2x ''; do

@@ -14,6 +14,9 @@
 **   - sweep: unmarked objects are freed and counted, marked ones keep
 **     their bytes and lose the bit, swept slots are reused without new
 **     pages;
+**   - the sweep spread over time: the same, with objects allocated and
+**     freed before their spans are swept (never judged, freed once), and
+**     two Ps allocating and freeing while a G sweeps beside them;
 **   - and the framework's peaks with two Ps when every object dies on
 **     another P than its maker's: the run's, not a sum of per-P peaks.
 */
@@ -270,10 +273,140 @@ static void sweep_main(void *arg) {
   CHECK_EQ(stats().sys_bytes, after.sys_bytes);
 }
 
+/* ==== the sweep spread over time (sweep_begin, sweep_some) ============= */
+
+#define NL 4                  /* large objects (64 KiB) */
+
+static void lazy_main(void *arg) {
+  (void)arg;
+  static char *o[NS], *l[NL], *fresh[NS / 4];
+  for (int i = 0; i < NS; i++) {
+    o[i] = rt_alloc(32, 0);
+    memset(o[i], i & 0xFF, 32);
+    if (i % 2 == 0) *rt_heap_mark_of(o[i]) |= SWEEP_BIT;
+  }
+  for (int i = 0; i < NL; i++) {
+    l[i] = rt_alloc(64 << 10, 0);
+    if (i % 2 == 0) *rt_heap_mark_of(l[i]) |= SWEEP_BIT;
+  }
+  rt_astats before = stats();
+  CHECK(rt_stw_start(NULL));
+  CHECK(rt_heap_sweep_begin(SWEEP_BIT, 1 << 20));
+  rt_stw_end();
+  /* Allocated after the beginning, some from spans not swept yet (the
+  ** span being carved): never judged by this sweep. */
+  for (int k = 0; k < NS / 4; k++) {
+    fresh[k] = rt_alloc(32, 0);
+    memset(fresh[k], 0x5A, 32);
+  }
+  rt_free(o[0]);             /* marked, in a span perhaps unswept */
+  rt_free(l[0]);             /* likewise, a large one */
+  rt_heap_sweep_finish();
+  CHECK(!rt_heap_sweep_step(8));  /* nothing left */
+  rt_astats after = stats();
+  CHECK_EQ(after.frees - before.frees, NS / 2 + NL / 2 + 2);
+  CHECK_EQ(after.live_bytes - before.live_bytes,
+           (int64_t)NS / 4 * 32 - (NS / 2 + 1) * 32 - (NL / 2 + 1) * (64 << 10));
+  for (int i = 1; i < NS; i++) {
+    if (i % 2) continue;
+    CHECKF(rt_heap_base_of(o[i] + 5) == o[i], "kept object %d lost", i);
+    CHECK_EQ(*rt_heap_mark_of(o[i]) & SWEEP_BIT, 0);
+    for (int j = 0; j < 32; j++) CHECK_EQ((uint8_t)o[i][j], i & 0xFF);
+  }
+  for (int k = 0; k < NS / 4; k++) {
+    CHECKF(rt_heap_base_of(fresh[k]) == fresh[k], "object %d allocated during the sweep lost",
+           k);
+    for (int j = 0; j < 32; j++) CHECK_EQ((uint8_t)fresh[k][j], 0x5A);
+  }
+  CHECK(rt_heap_base_of(l[2]) == l[2]);
+  CHECK(rt_heap_base_of(l[1]) == NULL && rt_heap_base_of(l[3]) == NULL);
+  /* An eager sweep after a spread one judges every object again. */
+  int64_t kept = 0;
+  CHECK(rt_stw_start(NULL));
+  size_t n = rt_heap_sweep(SWEEP_BIT, &kept);
+  rt_stw_end();
+  CHECK(n >= NS / 2 - 1 + NS / 4);  /* nothing is marked now */
+}
+
+/* Two Ps allocate, fill, check and free (or drop, for the next sweep to
+** find) while main sweeps beside them, round after round: an object the
+** sweep frees while a slot holds it would fail a slot's pattern (debug
+** builds fill freed objects; release ones hand the slot out again). */
+#define LZ_SLOTS 1500
+#define LZ_ROUNDS 12
+#define LZ_OPS 6000
+
+typedef struct lz_worker {
+  char *slot[LZ_SLOTS];       /* NULL, or an object whose bytes are its tag */
+  size_t size[LZ_SLOTS];      /* its size */
+  uint32_t rng;               /* xorshift state */
+  int bad;                    /* slots found changed */
+  rt_waitgroup *wg;           /* done with a round */
+} lz_worker;
+
+static uint32_t lz_rand(uint32_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 17;
+  *x ^= *x << 5;
+  return *x;
+}
+
+static bool lz_intact(const lz_worker *w, int i) {
+  unsigned char tag = (unsigned char)(i * 7 + 1);
+  for (size_t j = 0; j < w->size[i]; j += 7)
+    if ((unsigned char)w->slot[i][j] != tag) return false;
+  return rt_heap_base_of(w->slot[i]) == w->slot[i];
+}
+
+static void lz_round(void *arg) {
+  lz_worker *w = arg;
+  for (int op = 0; op < LZ_OPS; op++) {
+    uint32_t r = lz_rand(&w->rng);
+    int i = (int)(r % LZ_SLOTS);
+    if (w->slot[i]) {
+      w->bad += !lz_intact(w, i);
+      if (r & 0x100) rt_free(w->slot[i]);  /* else dropped: garbage next round */
+      w->slot[i] = NULL;
+      continue;
+    }
+    size_t size = r & 0x200 ? 16 + (r >> 20) % 500 : (r & 0xF000) == 0 ? 40000 : 48;
+    w->slot[i] = rt_alloc(size, 0);
+    w->size[i] = size;
+    memset(w->slot[i], (int)(i * 7 + 1), size);
+  }
+  rt_wg_done(w->wg);
+}
+
+static void lazy_stress_main(void *arg) {
+  int *bad = arg;
+  static lz_worker w[2];
+  rt_waitgroup wg = {0};
+  for (int k = 0; k < 2; k++) w[k] = (lz_worker){.rng = 2463534242u + (uint32_t)k, .wg = &wg};
+  for (int round = 0; round < LZ_ROUNDS; round++) {
+    /* The workers wait between rounds: every live object is in a slot. */
+    CHECK(rt_stw_start(NULL));
+    for (int k = 0; k < 2; k++)
+      for (int i = 0; i < LZ_SLOTS; i++)
+        if (w[k].slot[i]) *rt_heap_mark_of(w[k].slot[i]) |= SWEEP_BIT;
+    CHECK(rt_heap_sweep_begin(SWEEP_BIT, 1 << 20));
+    rt_stw_end();
+    rt_wg_add(&wg, 2);
+    for (int k = 0; k < 2; k++) rt_go(lz_round, &w[k]);
+    while (rt_heap_sweep_step(2)) rt_yield();
+    rt_wg_wait(&wg);
+    for (int k = 0; k < 2; k++)
+      for (int i = 0; i < LZ_SLOTS; i++) w[k].bad += w[k].slot[i] && !lz_intact(&w[k], i);
+  }
+  rt_heap_sweep_finish();
+  *bad = w[0].bad + w[1].bad;
+}
+
 int main(void) {
   run("segregated", 1, tiny_main, NULL);
   check_classes();
   run("segregated", 1, sweep_main, NULL);
+  run("segregated", 1, lazy_main, NULL);
+  run("segregated", 2, lazy_main, NULL);
   run("segregated,scavenge_ms=600000", 1, retain_main, NULL);
   run("segregated,scavenge_ms=5", 1, scavenge_main, NULL);
   run("segregated,scavenge_ms=0", 1, at_once_main, NULL);
@@ -281,5 +414,11 @@ int main(void) {
   run("segregated,cache_kb=4", 2, cross_main, &bad);
   CHECK_EQ(bad, 0);
   run("segregated", 2, peaks_main, NULL);
+  bad = 0;
+  run("segregated", 2, lazy_stress_main, &bad);
+  CHECKF(bad == 0, "%d objects changed while the sweep ran beside their Gs", bad);
+  bad = 0;
+  run("segregated,cache_kb=4", 2, lazy_stress_main, &bad);
+  CHECKF(bad == 0, "%d objects changed while the sweep ran beside their Gs (cache_kb=4)", bad);
   return check_done("test_segregated");
 }

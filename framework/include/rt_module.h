@@ -22,7 +22,7 @@
 extern "C" {
 #endif
 
-#define RT_ABI_VERSION 3
+#define RT_ABI_VERSION 4
 
 /* ==== Parameters ==================================================== */
 
@@ -228,6 +228,25 @@ typedef struct rt_alloc_ops {
   ** Adds the kept objects' usable bytes to *kept; returns the number of
   ** objects freed.  Without it, the framework walks and frees one by one. */
   size_t (*sweep)(rt_ap *p, uint8_t bit, int fill, int64_t *kept);
+
+  /* Optional (ABI 4), both or neither: the sweep spread over time, lazy
+  ** or concurrent with the program, as Go's.  The allocator cuts its heap
+  ** into parts (segregated: spans) and sweeps each as sweep does, when a
+  ** G asks for it or before it allocates from that part: an object it
+  ** hands out after sweep_begin is never judged by that sweep (its mark
+  ** byte says nothing yet), and one it hands out is never freed by it.
+  ** The objects freed are added to st.frees of the P that swept them, by
+  ** the allocator (some are freed inside alloc).
+  **
+  ** World stopped, on the stopper's view: begins a sweep of `bit` (fill
+  ** as in sweep).  A sweep still under way is finished first.  Returns
+  ** the parts to sweep. */
+  size_t (*sweep_begin)(rt_ap *p, uint8_t bit, int fill);
+  /* From a G (or the stopper), on its P's view: sweeps up to max parts
+  ** that no one has swept yet; returns how many it swept, 0 when every
+  ** part has been taken (a G may still be sweeping its last ones: none
+  ** is once the world is stopped). */
+  size_t (*sweep_some)(rt_ap *p, size_t max);
 } rt_alloc_ops;
 
 /* ==== Services for modules ========================================== */
@@ -381,7 +400,11 @@ typedef struct rt_gc_ops {
 ** run is ending and nothing is left to stop).  A G that never reaches a safe
 ** point delays it without bound (preempt=off, or a loop without one). */
 bool rt_stw_start(int64_t *ttsp_ns);
-void rt_stw_end(void);
+/* Starts the world again; returns rt_now() when the stopped Ms were let
+** go: the pause's end.  The Ps the stopper took are handed to Ms after
+** that (waking or making an M took milliseconds on a VM), while the
+** program runs. */
+int64_t rt_stw_end(void);
 /* World stopped: calls fn(lo, hi, arg) with the live part of every G's
 ** stack, [lo, hi): from its saved stack pointer, which lies below the
 ** callee-saved registers it saved, to its top; for the caller, from its
@@ -500,6 +523,22 @@ rt_heap_find_fn rt_heap_finder(rt_ap **p);
 ** op, or a walk and a free per object).  Sets *kept to the usable bytes of
 ** the objects kept; returns the number freed. */
 size_t rt_heap_sweep(uint8_t bit, int64_t *kept);
+/* The sweep spread over time (the allocator's sweep_begin and
+** sweep_some).  World stopped, from the stopper: begins a sweep of `bit`
+** that should be over by the time the program has allocated `runway`
+** more bytes (rt_heap_sweep_pay's pace); false when the allocator cannot
+** (then rt_heap_sweep, in the pause).  The next mark may begin only when
+** the sweep is over (rt_heap_sweep_finish): the bits of unswept objects
+** are still set. */
+bool rt_heap_sweep_begin(uint8_t bit, int64_t runway);
+/* From a G that allocated `bytes`: sweeps the parts they pay for at the
+** pace above (at least one while any is left). */
+void rt_heap_sweep_pay(int64_t bytes);
+/* From a G: sweeps up to max parts; false when nothing was left to take
+** (a background sweeper's loop). */
+bool rt_heap_sweep_step(size_t max);
+/* From a G or the stopper: sweeps every part left. */
+void rt_heap_sweep_finish(void);
 /* Every object lies in [*lo, *hi): a collector can skip a word outside
 ** without asking base_of.  Any thread. */
 void rt_heap_bounds(uintptr_t *lo, uintptr_t *hi);
@@ -526,6 +565,8 @@ typedef struct rt_marker {
   uint8_t bit;               /* the bit this mark sets */
   uint8_t noscan;            /* the bit of pointer-free objects */
   int64_t work;              /* bytes scanned so far (a pacer's unit of work) */
+  int64_t marked;            /* bytes of the objects it marked (the live heap a
+                                lazy sweep has yet to count) */
 } rt_marker;
 /* k's gcw joins q (rt_gcw_init); bit and noscan as above. */
 void rt_marker_init(rt_marker *k, rt_markq *q, uint8_t bit, uint8_t noscan);
@@ -538,6 +579,7 @@ static inline void rt_mark(rt_marker *k, const void *v) {
   uint8_t old = __atomic_load_n(m, __ATOMIC_RELAXED);
   if (old & k->bit) return;
   __atomic_store_n(m, old | k->bit, __ATOMIC_RELAXED);
+  k->marked += (int64_t)size;
   if (!(old & k->noscan)) rt_gcw_put(&k->w, base, size);
 }
 /* rt_mark on every aligned word of [lo, hi); marker is an rt_marker (the
@@ -547,15 +589,18 @@ void rt_mark_range(const void *lo, const void *hi, void *marker);
 ** worker is out of work. */
 void rt_mark_drain(rt_marker *k, int nworkers);
 /* Outside a drain: scans grey objects (rt_gcw_tryget) until about budget
-** bytes are scanned or none is left to k; returns the bytes scanned. */
+** bytes are scanned, none is left to k, or the G is asked to yield (a
+** stop of the world waits for it); returns the bytes scanned. */
 int64_t rt_mark_some(rt_marker *k, int64_t budget);
 /* World stopped, from the stopper: marks with bit everything reachable
 ** from what q holds and, when roots, from the roots (every G's stack,
 ** rt_gc_roots), on every P (parallel: rt_stw_parallel) or on this thread
 ** alone.  Should a grey buffer have been lost (rt_markq_lost, now or
 ** before the call), every marked object is scanned again until nothing is
-** lost.  Returns the marking time summed over the workers. */
-int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel);
+** lost.  Returns the marking time summed over the workers; adds the bytes
+** they marked to *marked. */
+int64_t rt_mark_world(rt_markq *q, uint8_t bit, uint8_t noscan, bool roots, bool parallel,
+                      int64_t *marked);
 /* A check of a concurrent mark, world stopped at its end.  A second mark
 ** from the roots (marksweep's verify) cannot serve there: a conservative
 ** scan of a stack may meet a stale word to an object that was garbage
@@ -588,6 +633,10 @@ typedef struct rt_gccycle {
                                 assists beside the program) */
 } rt_gccycle;
 void rt_gc_cycle_done(const rt_gccycle *c);
+/* A pause that ended no cycle (a concurrent collector's attempt at its
+** final pause that found work left and let the program run again):
+** counted among the pauses, with its time to safe point. */
+void rt_gc_pause_done(int64_t start, int64_t end, int64_t ttsp_ns);
 
 /* From a G: the collector's view of the P it runs on (for a collector's
 ** own worker Gs; the ops are handed theirs). */
