@@ -57,6 +57,8 @@ static struct {
   const char *last_name;     /* its allocator's name */
   _Atomic bool sweeping;     /* a sweep spread over time is under way */
   double sweep_pace;         /* its parts to sweep per byte allocated */
+  _Atomic int64_t sweep_paid; /* bytes reported to rt_heap_sweep_pay since it began */
+  _Atomic int64_t sweep_parts; /* parts swept since, by any G (pay, step, finish) */
   _Atomic int64_t sweep_ns;  /* time in spread sweeps this run, summed over Gs */
 } H;
 
@@ -384,6 +386,8 @@ bool rt_heap_sweep_begin(uint8_t bit, int64_t runway) {
   int fill = heap_fills(H.ops->caps) ? HEAP_FREED_BYTE : -1;
   size_t parts = H.ops->sweep_begin(p, bit, fill);
   H.sweep_pace = (double)parts / (double)(runway > 1 ? runway : 1);
+  atomic_store(&H.sweep_paid, 0);
+  atomic_store(&H.sweep_parts, 0);
   atomic_store(&H.sweeping, parts > 0);
   return true;
 }
@@ -397,6 +401,7 @@ static bool heap_sweep_parts(rt_ap *p, size_t max, bool all) {
   size_t did = 0, n = 1;
   while (did < max && (n = H.ops->sweep_some(p, max - did < 8 ? max - did : 8)) > 0) {
     did += n;
+    atomic_fetch_add_explicit(&H.sweep_parts, (int64_t)n, memory_order_relaxed);
     if (!all && sched_yield_wanted()) break;
   }
   if (n == 0) atomic_store(&H.sweeping, false);
@@ -405,10 +410,15 @@ static bool heap_sweep_parts(rt_ap *p, size_t max, bool all) {
   return did > 0;
 }
 
+/* Sweeps only what the pace asks beyond what every G has swept (Go's
+** deductSweepCredit): with a background sweeper on an idle P, the
+** allocating Gs sweep nothing. */
 void rt_heap_sweep_pay(int64_t bytes) {
   if (!atomic_load_explicit(&H.sweeping, memory_order_relaxed)) return;
-  double n = (double)bytes * H.sweep_pace;
-  heap_sweep_parts(heap_ap("rt_heap_sweep_pay"), n < 1 ? 1 : (size_t)n + 1, false);
+  int64_t paid = atomic_fetch_add_explicit(&H.sweep_paid, bytes, memory_order_relaxed) + bytes;
+  int64_t owed = (int64_t)((double)paid * H.sweep_pace) + 1 -
+                 atomic_load_explicit(&H.sweep_parts, memory_order_relaxed);
+  if (owed > 0) heap_sweep_parts(heap_ap("rt_heap_sweep_pay"), (size_t)owed, false);
 }
 
 bool rt_heap_sweep_step(size_t max) {

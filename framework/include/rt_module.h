@@ -531,8 +531,8 @@ size_t rt_heap_sweep(uint8_t bit, int64_t *kept);
 ** the sweep is over (rt_heap_sweep_finish): the bits of unswept objects
 ** are still set. */
 bool rt_heap_sweep_begin(uint8_t bit, int64_t runway);
-/* From a G that allocated `bytes`: sweeps the parts they pay for at the
-** pace above (at least one while any is left). */
+/* From a G that allocated `bytes`: sweeps what the pace above asks for
+** all the bytes reported so far, less what every G has swept. */
 void rt_heap_sweep_pay(int64_t bytes);
 /* From a G: sweeps up to max parts; false when nothing was left to take
 ** (a background sweeper's loop). */
