@@ -5,12 +5,16 @@
 ** A cycle has two short pauses with the program running between them:
 **
 **   Start (first pause).  When the heap reaches the pacer's trigger, the
-**   allocating G stops the world, turns the write barrier on, scans the
-**   roots (every G's stack and saved registers, registered roots, channel
-**   buffers, G arguments) into grey objects, and starts the world with a
-**   worker G.  From here on, objects are allocated black (marked).  Go
-**   scans stacks after the pause, one G at a time; here they are scanned
-**   in it, so this pause grows with the stacks' total depth.
+**   allocating G stops the world, turns the write barrier on, scans
+**   every G's stack and saved registers, channel buffers and G arguments
+**   into grey objects, and starts the world with a worker G.  From here
+**   on, objects are allocated black (marked).  The registered roots are
+**   scanned after the pause, by the first G that marks: stores into them
+**   go through the barrier.  Go scans stacks after the pause too, one G at
+**   a time; here they are scanned in it, so this pause grows with the
+**   stacks' total depth.  (That is also why a store that missed the
+**   barrier because its G was stopped between rt_store_ptr's look at the
+**   flag and the store is safe: the pause scanned that G's registers.)
 **
 **   Concurrent mark.  Three kinds of work drain the grey objects through
 **   the framework's mark queue (rt_gcw), each on its P's buffers:
@@ -112,6 +116,7 @@ typedef struct cc_shared {
   _Atomic uint64_t cycle;     /* cycles started */
   _Atomic uint64_t done;      /* cycles ended */
   _Atomic int busy;           /* Gs in cc_help now */
+  _Atomic int roots;          /* 1: the registered roots are still to be scanned */
   int retries;                /* final pauses this cycle that found work left and
                                  went back to the concurrent mark */
   _Atomic bool sweeping;      /* the last cycle's sweep may have parts left */
@@ -191,7 +196,8 @@ static bool cc_start(rt_gp *p) {
   rt_markq_reset(s->mq, 1);
   cc_p *pp = p->state;
   rt_stw_stacks(rt_mark_range, &pp->k);
-  rt_gc_roots(rt_mark_range, &pp->k);
+  rt_gc_roots_runtime(rt_mark_range, &pp->k);
+  atomic_store(&s->roots, 1);  /* the registered ones: the first marker after the pause */
   rt_gcw_share(&pp->k.w);  /* the roots' objects, to every P */
   rt_gc_barrier(true);
   uint64_t n = atomic_fetch_add(&s->cycle, 1) + 1;
@@ -218,6 +224,8 @@ static void cc_finish(rt_gp *p) {
     return;
   }
   if (ttsp > c.ttsp_ns) c.ttsp_ns = ttsp;
+  cc_p *pp = p->state;
+  if (atomic_exchange(&s->roots, 0)) rt_gc_roots_registered(rt_mark_range, &pp->k);
   for (int i = 0; i < p->nprocs; i++) rt_gcw_share(&s->ps[i]->k.w);
   /* Go's mark termination check: work that sat in another P's buffers
   ** goes back to the concurrent mark rather than lengthen this pause
@@ -281,8 +289,12 @@ static int64_t cc_help(rt_gp *p, int64_t budget) {
   cc_shared *s = p->shared;
   cc_p *pp = p->state;
   atomic_fetch_add(&s->busy, 1);
-  int64_t t0 = rt_now();
-  int64_t did = rt_mark_some(&pp->k, budget);
+  int64_t t0 = rt_now(), w0 = pp->k.work;
+  /* The registered roots, beside the program (a big table took 4 ms of
+  ** the first pause in mutate): rt_store_ptr's barrier covers them. */
+  if (atomic_load_explicit(&s->roots, memory_order_relaxed) && atomic_exchange(&s->roots, 0))
+    rt_gc_roots_registered(rt_mark_range, &pp->k);
+  int64_t did = pp->k.work - w0 + rt_mark_some(&pp->k, budget);
   if (did > 0) rt_gcw_share(&pp->k.w);  /* budget spent, or asked to yield */
   atomic_fetch_add(&s->conc_ns, rt_now() - t0);
   if (atomic_fetch_sub(&s->busy, 1) == 1 && did == 0 && rt_markq_empty(s->mq)) cc_finish(p);

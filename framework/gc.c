@@ -151,12 +151,20 @@ void rt_gc_pause_done(int64_t start, int64_t end, int64_t ttsp_ns) {
   rt_lock_release(&GC.cyc_lock);
 }
 
-void rt_gc_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
+void rt_gc_roots_registered(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
   rt_lock_acquire(&GC.roots_lock);
   for (size_t i = 0; i < GC.nroots; i++) fn(GC.roots[i].slots, GC.roots[i].slots + GC.roots[i].n, arg);
   rt_lock_release(&GC.roots_lock);
+}
+
+void rt_gc_roots_runtime(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
   chan_roots(fn, arg);
   sched_gargs(fn, arg);
+}
+
+void rt_gc_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg) {
+  rt_gc_roots_registered(fn, arg);
+  rt_gc_roots_runtime(fn, arg);
 }
 
 /* RT_OK when collector g can run over allocator a, else RT_EINVAL with a
@@ -272,9 +280,18 @@ void rt_gc_barrier(bool on) {
 
 rt_gp *rt_gc_self(void) { return gc_cur("rt_gc_self"); }
 
+/* The flag is looked at again here, in the runtime's code, where no
+** signal preemption stops a G: one stopped between rt_store_ptr's look and
+** this call could come back after the barrier went off (a mark ended
+** meanwhile), and a shade then would set a mark bit the sweep never
+** clears.  A G stopped after a look that saw no barrier stores plainly
+** into a mark that began meanwhile: safe, since the first pause scanned
+** its registers, the new value and any old one it had loaded among them. */
 void rt_store_ptr_barrier(void **slot, void *v) {
-  if (GC.ops && GC.ops->barrier) GC.ops->barrier(gc_cur("rt_store_ptr"), slot, v);
-  else *slot = v;
+  if (GC.ops && GC.ops->barrier && __atomic_load_n(&rt_gc_barrier_on, __ATOMIC_RELAXED))
+    GC.ops->barrier(gc_cur("rt_store_ptr"), slot, v);
+  else
+    __atomic_store_n(slot, v, __ATOMIC_RELAXED);
 }
 
 void rt_gc(void) {

@@ -505,6 +505,14 @@ bool rt_markq_empty(rt_markq *q);
 ** values: the buffers of channels with pointer-sized elements and each
 ** live G's argument (rt_go's arg). */
 void rt_gc_roots(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
+/* rt_gc_roots in two parts, for a concurrent mark.  The registered roots
+** alone, from a G while the program runs: the program stores into them
+** through rt_store_ptr, so a write barrier sees every change (Go scans
+** its globals beside the program too). */
+void rt_gc_roots_registered(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
+/* The rest, world stopped: channel buffers (written by sends without a
+** barrier) and G arguments. */
+void rt_gc_roots_runtime(void (*fn)(const void *lo, const void *hi, void *arg), void *arg);
 
 /* The run's heap, for collectors that find objects (RT_GCC_FIND: the
 ** allocator has RT_AC_FIND and RT_AC_MARK).  base_of, size_of and mark_of
