@@ -60,6 +60,7 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -85,26 +86,30 @@ enum { SG_CACHED, SG_PARTIAL, SG_FULL, SG_LARGE };  /* where a span is */
 
 typedef struct sg_span sg_span;
 struct sg_span {
+  /* The first cache line holds what an allocation reads and writes: the
+  ** object's index (start, cls), its state and mark bytes, the carving
+  ** and the sweep's check (the state and mark pointers on a second line
+  ** cost binarytrees a cache miss per allocation: 18% of sg_alloc). */
   char *start;               /* first object */
-  size_t npages;             /* pages of the span */
+  _Atomic uint16_t *state;   /* per object: 0 free, else 1 + requested bytes */
+  uint8_t *mark;             /* per object: the collector's mark byte */
   size_t elem;               /* bytes per object (large: the whole span) */
-  size_t req;                /* large object: bytes requested */
   uint32_t nelems;           /* objects in the span */
   uint32_t carved;           /* objects [0, carved) have been handed out once; owner P */
-  uint32_t nfree;            /* free objects of the central span: on `free`, or
-                                swept; central lock */
-  uint32_t nswept;           /* of those, the sweep's: state SG_SWEPT, on no list
-                                until a refill links them; central lock */
   uint8_t sc;                /* span class: 1..67, SG_TINYSC, 0 for a large object */
   uint8_t cls;               /* size class of its geometry (tiny: 2) */
   uint8_t where;             /* SG_*; central lock (SG_LARGE: fixed) */
   _Atomic uint32_t sweepgen; /* the sweep's view of it (Go's mspan.sweepgen): the heap's
                                 sweepgen - 2 unswept, - 1 being swept, = swept */
+  uint32_t nfree;            /* free objects of the central span: on `free`, or
+                                swept; central lock */
+  uint32_t nswept;           /* of those, the sweep's: state SG_SWEPT, on no list
+                                until a refill links them; central lock */
   void *free;                /* freed objects given back by flushes; central lock */
+  size_t npages;             /* pages of the span */
+  size_t req;                /* large object: bytes requested */
   sg_span *next, *prev;      /* mcentral list (where); central lock */
   sg_span *anext, *aprev;    /* every span of the heap; heap lock */
-  _Atomic uint16_t *state;   /* per object: 0 free, else 1 + requested bytes */
-  uint8_t *mark;             /* per object: the collector's mark byte */
   _Atomic uint16_t *tstart;  /* tiny blocks: bit k set when a sub-object starts at byte k */
   _Atomic uint16_t *tend;    /* tiny blocks: bit k set when one ends at byte k (its last) */
 };
@@ -167,6 +172,7 @@ static uint32_t sg_index(const sg_span *s, const char *x) {
 }
 
 static sg_span *sg_span_of(const void *x) { return rt_pages_owner(x); }
+_Static_assert(offsetof(sg_span, free) + sizeof(void *) <= SG_LINE, "the fast path's fields fit a line");
 
 /* Whether the sweep under way is done with s (or none is under way). */
 static inline bool sg_swept(const rt_ap *p, const sg_span *s) {
