@@ -110,8 +110,6 @@ typedef struct cc_shared {
   _Atomic int64_t since;      /* bytes allocated since the last cycle ended */
   _Atomic int64_t trigger;    /* since at which the next cycle starts */
   _Atomic int64_t ratio;      /* assist: scan bytes owed per 1024 bytes allocated */
-  _Atomic int64_t credit;     /* scan work the worker did that no assist has used:
-                                 assists take it before they scan */
   _Atomic int64_t conc_ns;    /* this cycle's marking beside the program, summed */
   _Atomic uint64_t cycle;     /* cycles started */
   _Atomic uint64_t done;      /* cycles ended */
@@ -192,7 +190,6 @@ static bool cc_start(rt_gp *p) {
   if (runway < CC_FLUSH) runway = CC_FLUSH;
   atomic_store(&s->ratio, expect * 1024 / runway);
   atomic_store(&s->conc_ns, 0);
-  atomic_store(&s->credit, 0);
   rt_markq_reset(s->mq, 1);
   cc_p *pp = p->state;
   rt_stw_stacks(rt_mark_range, &pp->k);
@@ -309,12 +306,11 @@ static void cc_worker(void *arg) {
     rt_gp *p = rt_gc_self();  /* the P it runs on now */
     cc_shared *s = p->shared;
     if (atomic_load(&s->phase) != PH_MARK || atomic_load(&s->cycle) != cycle) return;
-    int64_t t0 = rt_now(), did = cc_help(p, CC_SLICE);
-    if (did == 0) {  /* others are marking: look again soon */
+    int64_t t0 = rt_now();
+    if (cc_help(p, CC_SLICE) == 0) {  /* others are marking: look again soon */
       rt_sleep(CC_IDLE_NS);
       continue;
     }
-    atomic_fetch_add(&s->credit, did);
     double u = 0.25 * p->nprocs;
     if (u < 1)
       rt_sleep((int64_t)((double)(rt_now() - t0) * (1 - u) / u));
@@ -349,17 +345,7 @@ static void cc_on_alloc(rt_gp *p, void *obj, size_t size, unsigned flags) {
   int64_t n = (int64_t)(size ? size : 1);
   if (phase == PH_MARK) {
     pp->debt += n * atomic_load_explicit(&s->ratio, memory_order_relaxed) / 1024;
-    if (pp->debt >= CC_ASSIST) {
-      /* The worker's scan work pays first (Go's background scan credit):
-      ** an assist scans only what the worker has not done for it. */
-      int64_t credit = atomic_load_explicit(&s->credit, memory_order_relaxed);
-      int64_t take = credit < pp->debt ? credit : pp->debt;
-      if (take > 0) {
-        atomic_fetch_sub(&s->credit, take);
-        pp->debt -= take;
-      }
-      if (pp->debt >= CC_ASSIST) pp->debt -= cc_help(p, pp->debt);
-    }
+    if (pp->debt >= CC_ASSIST) pp->debt -= cc_help(p, pp->debt);
     if (pp->debt < 0 || atomic_load(&s->phase) != PH_MARK) pp->debt = 0;
   }
   pp->pending += n;
