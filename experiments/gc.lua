@@ -1,7 +1,8 @@
 -- gc.lua: collectors against Go's and Boehm GC's on the same programs
 -- (issue 6).  none is the baseline that never frees; marksweep is the
 -- stop-the-world collector, over segregated (Go's allocator) and
--- first_fit, with gogc 50/100/200/400; concurrent is the collector that
+-- first_fit, with gogc 50/100/200/400 and its lazy sweep over
+-- segregated; concurrent is the collector that
 -- marks beside the program, over segregated, with the same gogc values
 -- and each of its three write barriers.  The targets (P=1, binarytrees
 -- depth 18): marksweep's time <= 1.0x Boehm GC's and its peak RSS <=
@@ -26,6 +27,7 @@ return rtlab.experiment {
   },
   matrix = {
     gc = { "none", "marksweep,gogc=50", "marksweep", "marksweep,gogc=200", "marksweep,gogc=400",
+           "marksweep,sweep=lazy",
            "concurrent,gogc=50", "concurrent", "concurrent,gogc=200", "concurrent,gogc=400",
            "concurrent,barrier=dijkstra", "concurrent,barrier=yuasa" },
     alloc = { "segregated", "first_fit" },
@@ -35,6 +37,7 @@ return rtlab.experiment {
   -- already (README); the sweep of first_fit keeps to the default gogc.
   where = function(c)
     if c.gc == "none" then return c.workload_name ~= "binarytrees" end
+    if c.gc == "marksweep,sweep=lazy" then return c.alloc == "segregated" end
     return c.alloc == "segregated" or c.gc == "marksweep"
   end,
   peers = { "go", "boehm" },
