@@ -129,7 +129,7 @@ static inline void ms_mark(ms_worker *k, const void *v) {
   ** instruction per object (Boehm's mark bytes rest on the same fact). */
   __atomic_store_n(m, old | s->bit, __ATOMIC_RELAXED);
   k->marked += (int64_t)size;
-  if (!(old & MS_NOSCAN)) rt_gcw_put(&k->w, base, size);
+  if (!(old & MS_NOSCAN)) rt_gcw_put(&k->w, base, old & RT_MARK_TYPED ? size | RT_GREY_TYPED : size);
 }
 
 /* Reads every word in range, stacks included: under AddressSanitizer
@@ -145,8 +145,11 @@ static void ms_scan(const void *lo, const void *hi, void *arg) {
 /* After a grey buffer was lost: every marked object that may hold
 ** pointers is scanned again, which greys what the lost entries held. */
 static void ms_rescan1(void *base, size_t size, void *arg) {
-  uint8_t bit = ((ms_worker *)arg)->s->bit;
-  if ((*rt_heap_mark_of(base) & (bit | MS_NOSCAN)) == bit)
+  uint8_t bit = ((ms_worker *)arg)->s->bit, m = *rt_heap_mark_of(base);
+  if ((m & (bit | MS_NOSCAN)) != bit) return;
+  if (m & RT_MARK_TYPED)
+    rt_typed_scan(base, ms_scan, arg);
+  else
     ms_scan(base, (char *)base + size, arg);
 }
 
@@ -221,7 +224,10 @@ static void ms_work(int worker, int nworkers, void *arg) {
   }
   rt_grey g;
   for (unsigned n = 1; rt_gcw_get(&k.w, &g); n++) {
-    ms_scan(g.base, g.base + g.size, &k);
+    if (g.size & RT_GREY_TYPED)
+      rt_typed_scan(g.base, ms_scan, &k);  /* only its pointer words */
+    else
+      ms_scan(g.base, g.base + g.size, &k);
     if (nworkers > 1 && n % 64 == 0) rt_gcw_balance(&k.w);
   }
   rt_gcw_fini(&k.w);

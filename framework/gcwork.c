@@ -236,10 +236,21 @@ void rt_mark_range(const void *lo, const void *hi, void *marker) {
   k->work += (const char *)w - (const char *)lo;
 }
 
+/* Scans grey object g: its pointer words when typed, else every word. */
+static inline void mark_grey(rt_marker *k, rt_grey g) {
+  if (__builtin_expect(g.size & RT_GREY_TYPED, 0)) {
+    int64_t w = k->work;
+    rt_typed_scan(g.base, rt_mark_range, k);
+    k->work = w + (int64_t)(g.size & ~RT_GREY_TYPED);  /* the object's bytes, as for others */
+  } else {
+    rt_mark_range(g.base, g.base + g.size, k);
+  }
+}
+
 void rt_mark_drain(rt_marker *k, int nworkers) {
   rt_grey g;
   for (unsigned n = 1; rt_gcw_get(&k->w, &g); n++) {
-    rt_mark_range(g.base, g.base + g.size, k);
+    mark_grey(k, g);
     if (nworkers > 1 && n % 64 == 0) rt_gcw_balance(&k->w);
   }
 }
@@ -248,7 +259,7 @@ int64_t rt_mark_some(rt_marker *k, int64_t budget) {
   int64_t start = k->work;
   rt_grey g;
   for (unsigned n = 1; k->work - start < budget && rt_gcw_tryget(&k->w, &g); n++) {
-    rt_mark_range(g.base, g.base + g.size, k);
+    mark_grey(k, g);
     if (n % 32 == 0 && sched_yield_wanted()) break;  /* a stop waits for this G */
   }
   return k->work - start;
@@ -268,8 +279,9 @@ typedef struct mw_job {
 
 static void mw_rescan1(void *base, size_t size, void *arg) {
   rt_marker *k = arg;
-  if ((*rt_heap_mark_of(base) & (k->bit | k->noscan)) == k->bit)
-    rt_mark_range(base, (char *)base + size, k);
+  uint8_t m = *rt_heap_mark_of(base);
+  if ((m & (k->bit | k->noscan)) == k->bit)
+    mark_grey(k, (rt_grey){base, m & RT_MARK_TYPED ? size | RT_GREY_TYPED : size});
 }
 
 static void mw_work(int worker, int nworkers, void *arg) {
@@ -341,7 +353,11 @@ static void mc_range(const void *lo, const void *hi, void *arg) {
 
 static void mc_object(void *base, size_t size, void *arg) {
   mc_check *c = arg;
-  if ((*rt_heap_mark_of(base) & (c->bit | c->noscan)) == c->bit)
+  uint8_t m = *rt_heap_mark_of(base);
+  if ((m & (c->bit | c->noscan)) != c->bit) return;
+  if (m & RT_MARK_TYPED)
+    rt_typed_scan(base, mc_range, c);  /* its other words are no pointers */
+  else
     mc_range(base, (char *)base + size, c);
 }
 

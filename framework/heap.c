@@ -55,6 +55,8 @@ static struct {
   rt_aclass classes[RT_ACLASS_MAX]; /* per-class figures of the last run, summed */
   int nclasses;              /* entries of classes */
   const char *last_name;     /* its allocator's name */
+  _Atomic bool typed;        /* rt_alloc_typed made a typed object this run: rt_free
+                                and rt_alloc_size look for headers only then */
   _Atomic bool sweeping;     /* a sweep spread over time is under way */
   double sweep_pace;         /* its parts to sweep per byte allocated */
   _Atomic int64_t sweep_paid; /* bytes reported to rt_heap_sweep_pay since it began */
@@ -91,6 +93,7 @@ int heap_start(const char *spec, int procs, char *err, size_t errlen) {
   atomic_store(&H.peak_sys, 0);
   atomic_store(&H.sweeping, false);
   atomic_store(&H.sweep_ns, 0);
+  atomic_store(&H.typed, false);
   if (!ok) {
     heap_stop();
     return fw_fail(RT_ENOMEM, err, errlen, "out of memory starting alloc '%s'", ops->name);
@@ -271,13 +274,81 @@ void *rt_alloc(size_t size, unsigned flags) {
   return x;
 }
 
+/* ==== typed objects (rt_alloc_typed) ================================= */
+
+/* The header before a typed object's elements; RT_MARK_TYPED in its mark
+** byte says it is there.  Written before the bit is set, read by mark
+** loops on any thread: atomic words. */
+#define HEAP_THDR 16
+typedef struct heap_thdr {
+  const rt_type *_Atomic type;  /* the elements' type */
+  _Atomic size_t n;             /* how many */
+} heap_thdr;
+_Static_assert(sizeof(heap_thdr) == HEAP_THDR, "a typed object's header is 16 bytes");
+
+void *rt_alloc_typed(const rt_type *t, size_t n) {
+  rt_ap *p = heap_ap("rt_alloc_typed");
+  if (!t || !t->ptrmask || t->size < 8 || t->size % 8 || t->size > ((size_t)1 << 20) || !n ||
+      n > (SIZE_MAX - HEAP_THDR) / t->size)
+    return NULL;
+  bool header = (H.ops->caps & (RT_AC_FIND | RT_AC_MARK)) == (RT_AC_FIND | RT_AC_MARK);
+  size_t size = n * t->size + (header ? HEAP_THDR : 0);
+  char *x = heap_alloc(p, size, RT_AF_ZERO);
+  if (!x) return NULL;
+  if (header) {
+    heap_thdr *h = (heap_thdr *)x;
+    atomic_store_explicit(&h->type, t, memory_order_relaxed);
+    atomic_store_explicit(&h->n, n, memory_order_relaxed);
+    /* Release: a mark loop that sees the bit sees the header. */
+    __atomic_fetch_or(H.ops->mark_of(p, x), RT_MARK_TYPED, __ATOMIC_RELEASE);
+    if (!atomic_load_explicit(&H.typed, memory_order_relaxed)) atomic_store(&H.typed, true);
+  }
+  gc_after_alloc(p->id, x, size, RT_AF_ZERO);
+  if (p->st.allocs % HEAP_SAMPLE == 0) sched_safepoint();
+  return header ? x + HEAP_THDR : x;
+}
+
+/* ptr's object start: ptr, or for a typed object its header's. */
+static inline void *heap_start_of(rt_ap *p, const void *ptr) {
+  if (__builtin_expect(!atomic_load_explicit(&H.typed, memory_order_relaxed), 1))
+    return (void *)ptr;
+  char *b = H.ops->base_of(p, ptr);
+  if (b && (const char *)ptr == b + HEAP_THDR &&
+      (__atomic_load_n(H.ops->mark_of(p, b), __ATOMIC_ACQUIRE) & RT_MARK_TYPED))
+    return b;
+  return (void *)ptr;
+}
+
+void rt_typed_scan(const void *base, void (*fn)(const void *lo, const void *hi, void *arg),
+                   void *arg) {
+  const heap_thdr *h = base;
+  const rt_type *t = atomic_load_explicit(&h->type, memory_order_relaxed);
+  size_t n = atomic_load_explicit(&h->n, memory_order_relaxed), words = t->size / 8;
+  const char *e = (const char *)base + HEAP_THDR;
+  for (size_t i = 0; i < n; i++, e += t->size)
+    for (size_t w = 0; w < words;) {  /* each run of set bits: one call */
+      if (!(t->ptrmask[w / 64] >> (w % 64) & 1)) {
+        w++;
+        continue;
+      }
+      size_t run = w;
+      while (run < words && (t->ptrmask[run / 64] >> (run % 64) & 1)) run++;
+      fn(e + w * 8, e + run * 8, arg);
+      w = run;
+    }
+}
+
 void rt_free(void *ptr) {
   if (!ptr) return;
-  heap_free(heap_ap("rt_free"), ptr, "rt_free");
+  rt_ap *p = heap_ap("rt_free");
+  heap_free(p, heap_start_of(p, ptr), "rt_free");
 }
 
 size_t rt_alloc_size(const void *ptr) {
-  return ptr ? H.ops->size_of(heap_ap("rt_alloc_size"), ptr) : 0;
+  if (!ptr) return 0;
+  rt_ap *p = heap_ap("rt_alloc_size");
+  const void *b = heap_start_of(p, ptr);
+  return H.ops->size_of(p, b) - (size_t)((const char *)ptr - (const char *)b);
 }
 
 /* Whether an object of `have` usable bytes serves `size` bytes in place:
@@ -293,6 +364,9 @@ static inline bool heap_keeps(size_t have, size_t size) {
 void *rt_realloc(void *ptr, size_t size, unsigned flags) {
   rt_ap *p = heap_ap("rt_realloc");
   if (!ptr) return heap_alloc(p, size, flags);
+  if (heap_start_of(p, ptr) != ptr)
+    sched_fatal("rt_realloc(%p): a typed object (rt_alloc_typed) cannot be reallocated; "
+                "allocate a new one and copy", ptr);
   heap_check_live(p, ptr, "rt_realloc");
   size_t have = H.ops->size_of(p, ptr);
   if (heap_keeps(have, size)) return ptr;

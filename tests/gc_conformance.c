@@ -31,6 +31,14 @@
 **            registered root array, a third of them replaced each round,
 **            keep their contents across rt_gc() on 2 Gs at 2 Ps, and the
 **            replaced ones are freed
+**   typed    (collectors that find objects) precise type maps are kept:
+**            typed arrays (rt_alloc_typed) held from a root, whose pointer
+**            words hold the only references to some objects and whose
+**            integer words hold the addresses of others; across rt_gc()
+**            the first survive intact and (but for a few a conservative
+**            stack may still name) the second are freed; typed objects
+**            stay intact themselves, free with rt_free, and rt_alloc_size
+**            gives their elements' bytes
 */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -209,6 +217,68 @@ static void kinds_main(void *arg) {
   CHECK_EQ(rt_gc_root_remove(kslot), RT_OK);
 }
 
+/* ==== typed ========================================================== */
+
+#define TN 400                 /* elements per typed array */
+typedef struct tpair {
+  node *ptr;                   /* a pointer word: keeps its node */
+  uintptr_t num;               /* an integer word: an address, which must not */
+} tpair;
+static const uint64_t tpair_mask[1] = {0x1};  /* word 0 of 2 */
+static const rt_type tpair_type = {sizeof(tpair), tpair_mask};
+static void *troot[2];         /* the typed arrays: a registered root */
+static uintptr_t tnum[2][TN];  /* the integer words' nodes, masked: no root
+                                  (a static array is not scanned) */
+#define TMASK 0x5555555555555555ull
+
+/* Makes typed array k: each element's pointer word names one node, its
+** integer word another (their only references, once this returns). */
+__attribute__((noinline)) static void typed_fill(int k) {
+  tpair *t = rt_alloc_typed(&tpair_type, TN);
+  CHECK(t != NULL);
+  for (int i = 0; i < TN; i++) CHECK(t[i].ptr == NULL && t[i].num == 0);  /* zeroed */
+  for (int i = 0; i < TN; i++) {
+    rt_store_ptr((void **)&t[i].ptr, mk((uint64_t)(k * TN + i)));
+    node *o = mk((uint64_t)(1000000 + k * TN + i));
+    t[i].num = (uintptr_t)o;
+    tnum[k][i] = (uintptr_t)o ^ TMASK;
+  }
+  rt_store_ptr(&troot[k], t);
+}
+
+static void typed_main(void *arg) {
+  (void)arg;
+  CHECK(rt_alloc_typed(NULL, 1) == NULL);
+  CHECK(rt_alloc_typed(&tpair_type, 0) == NULL);
+  static const rt_type odd = {12, tpair_mask};
+  CHECK(rt_alloc_typed(&odd, 1) == NULL);  /* not a multiple of 8 */
+  CHECK_EQ(rt_gc_root_add(troot, 2), RT_OK);
+  typed_fill(0);
+  typed_fill(1);
+  CHECK_EQ(rt_alloc_size(troot[0]) >= TN * sizeof(tpair), 1);
+  for (int r = 0; r < 3; r++) {
+    for (int j = 0; j < 2000; j++) mk((uint64_t)j);  /* garbage between the cycles */
+    rt_gc();
+  }
+  int freed = 0;
+  for (int k = 0; k < 2; k++) {
+    tpair *t = troot[k];
+    for (int i = 0; i < TN; i++) {
+      CHECKF(t[i].ptr && t[i].ptr->val == pat((uint64_t)(k * TN + i)),
+             "array %d element %d: the node behind its pointer word was lost", k, i);
+      CHECK_EQ(t[i].num, tnum[k][i] ^ TMASK);
+      freed += rt_heap_base_of((void *)(tnum[k][i] ^ TMASK)) == NULL;
+    }
+  }
+  /* The integer words kept nothing; a conservative stack or register may
+  ** still name a few of their nodes. */
+  CHECKF(freed >= 2 * TN * 9 / 10, "only %d of %d nodes named by integer words were freed",
+         freed, 2 * TN);
+  rt_free(troot[1]);  /* a typed object frees as any other */
+  troot[1] = NULL;
+  CHECK_EQ(rt_gc_root_remove(troot), RT_OK);
+}
+
 static void roots_main(void *arg) {
   (void)arg;
   static void *slot[3];
@@ -222,7 +292,7 @@ static void roots_main(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc != 4) {
-    fprintf(stderr, "usage: gc_conformance GC ALLOC reach|roots|reclaim|kinds\n");
+    fprintf(stderr, "usage: gc_conformance GC ALLOC reach|roots|reclaim|kinds|typed\n");
     return 2;
   }
   gc_spec = argv[1];
@@ -236,14 +306,16 @@ int main(int argc, char **argv) {
   }
   bool fits = rt_gc_check_alloc(gc_spec, alloc_spec, err, sizeof err) == RT_OK;
   bool reclaim = strcmp(argv[3], "reclaim") == 0, kinds = strcmp(argv[3], "kinds") == 0;
+  bool typed = strcmp(argv[3], "typed") == 0;
   const rt_gc_ops *g = rt_gc_find(gc_spec);
-  if ((reclaim || kinds) && (!g || !(g->caps & RT_GCC_FIND))) {
+  if ((reclaim || kinds || typed) && (!g || !(g->caps & RT_GCC_FIND))) {
     printf("note: gc '%s' does not free: %s skipped\n", gc_spec, argv[3]);
     return 0;
   }
   rt_fn fn = strcmp(argv[3], "roots") == 0 ? roots_main
              : reclaim                     ? reclaim_main
              : kinds                       ? kinds_main
+             : typed                       ? typed_main
                                            : reach_main;
   rt_config cfg = {.procs = 2, .gc = gc_spec, .alloc = alloc_spec, .err = err,
                    .errlen = sizeof err};

@@ -232,7 +232,7 @@ static void check_classes(void) {
 /* ==== sweep =========================================================== */
 
 #define NS 1000               /* 32-byte objects: four spans of 256 */
-#define SWEEP_BIT 0x80
+#define SWEEP_BIT 0x40
 
 static void sweep_main(void *arg) {
   (void)arg;

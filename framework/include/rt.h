@@ -248,8 +248,26 @@ int rt_heap_classes(rt_aclass *out, int max);
 ** registers, scanned conservatively (any word that points into a live
 ** object keeps it), and the registered roots.  Inside objects, words are
 ** scanned conservatively too, unless the object was allocated
-** RT_AF_NOSCAN (it holds no pointers).  The collector `none` never frees
-** anything: the baseline. */
+** RT_AF_NOSCAN (it holds no pointers) or typed (rt_alloc_typed: only the
+** words its type's pointer map names are scanned).  The collector `none`
+** never frees anything: the baseline. */
+
+/* A type for precise scanning: word i of an element may hold a heap
+** pointer when bit i % 64 of ptrmask[i / 64] is set; the other words are
+** never taken for pointers (an integer that happens to equal an object's
+** address does not keep it). */
+typedef struct rt_type {
+  size_t size;               /* bytes per element: a multiple of 8, 8 to 2^20 */
+  const uint64_t *ptrmask;   /* size / 8 bits; must outlive the objects */
+} rt_type;
+/* n zeroed elements of type t; NULL when t is malformed (NULL, a size out
+** of range), n is 0 or the allocator refuses.  rt_free and
+** rt_alloc_size take the pointer as any other (rt_realloc does not: it
+** is a fatal error).  Over an allocator that marks objects (RT_AC_MARK)
+** the object carries its type in a 16-byte header before the pointer
+** returned; over a wrapper of a system allocator it is a plain zeroed
+** object, which no collector scans anyway. */
+void *rt_alloc_typed(const rt_type *t, size_t n);
 
 /* Nonzero while the run's collector has a write barrier (gc.c sets it),
 ** and the barrier's entry: for rt_store_ptr below, inline, so that a store

@@ -435,8 +435,19 @@ int rt_stw_workers(void);
 ** remembers it (rt_markq_lost): the collector must rescan marked objects. */
 typedef struct rt_grey {
   const char *base;          /* the object's first byte */
-  size_t size;               /* bytes to scan */
+  size_t size;               /* bytes to scan, | RT_GREY_TYPED for a typed object */
 } rt_grey;
+
+/* Typed objects (rt_alloc_typed).  Bit 7 of a mark byte is the
+** framework's, not a collector's: set from allocation on an object that
+** carries a type header (the allocators clear the byte for a new object;
+** sweeps keep the bit with the object).  A mark loop greys such an object
+** with RT_GREY_TYPED in its size and scans it with rt_typed_scan, which
+** calls fn over each run of pointer words its type names. */
+#define RT_MARK_TYPED 0x80u
+#define RT_GREY_TYPED ((size_t)1 << 63)
+void rt_typed_scan(const void *base, void (*fn)(const void *lo, const void *hi, void *arg),
+                   void *arg);
 
 #define RT_WBUF_N 254
 typedef struct rt_wbuf {
@@ -588,7 +599,7 @@ static inline void rt_mark(rt_marker *k, const void *v) {
   if (old & k->bit) return;
   __atomic_store_n(m, old | k->bit, __ATOMIC_RELAXED);
   k->marked += (int64_t)size;
-  if (!(old & k->noscan)) rt_gcw_put(&k->w, base, size);
+  if (!(old & k->noscan)) rt_gcw_put(&k->w, base, old & RT_MARK_TYPED ? size | RT_GREY_TYPED : size);
 }
 /* rt_mark on every aligned word of [lo, hi); marker is an rt_marker (the
 ** shape rt_stw_stacks and rt_gc_roots call). */
