@@ -322,6 +322,7 @@ static int arena_map(size_t len) {
   A.meta = meta;
   A.metalen = metalen;
   A.owner = meta;
+  rt_pagemap_run = (rt_pagemap){(uintptr_t)base, len, meta};
   A.bits = (uint64_t *)((char *)meta + off[0]);
   A.dirty = (uint64_t *)((char *)meta + dirty_off);
   A.stamp = (uint32_t *)((char *)meta + stamp_off);
@@ -366,6 +367,7 @@ void arena_fini(void) {
   munmap(A.base, A.len);
   munmap(A.meta, A.metalen);
   memset(&A, 0, sizeof A);
+  rt_pagemap_run = (rt_pagemap){0, 0, NULL};
 }
 
 /* ==== page runs ====================================================== */
@@ -597,6 +599,8 @@ void arena_set_owner(void *run, size_t npages, void *owner) {
   for (size_t i = off >> ARENA_PAGE_SHIFT, e = i + npages; i < e; i++)
     atomic_store_explicit(&A.owner[i], owner, memory_order_release);
 }
+
+rt_pagemap rt_pagemap_run;
 
 void *arena_owner(const void *addr) {
   size_t off = (size_t)((uintptr_t)addr - (uintptr_t)A.base);

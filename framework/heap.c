@@ -556,4 +556,3 @@ void rt_pages_set_owner(void *run, size_t npages, void *owner) {
   arena_set_owner(run, npages, owner);
 }
 
-void *rt_pages_owner(const void *addr) { return arena_owner(addr); }
